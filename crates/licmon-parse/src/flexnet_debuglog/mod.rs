@@ -1,0 +1,425 @@
+//! FlexNet (FLEXlm) debug log: the `hh:mm:ss (daemon) message` log written by lmgrd and its
+//! vendor daemons. Events: `OUT:`, `IN:` (with `(INACTIVE)` when the server timed it out),
+//! `DENIED:`, `QUEUED:`, `DEQUEUED:`, `UNSUPPORTED:`; the lmgrd start-up banner gives
+//! [`EventKind::Start`], lmgrd `EXITING ...` gives [`EventKind::Shutdown`].
+//!
+//! **Dates.** Lines carry only a time of day. The date comes from `TIMESTAMP m/d/yyyy` lines
+//! (every few hours), the lmgrd banner `... started on HOST (IBM PC) (m/d/yyyy)`, `Server's
+//! System Date and Time: Wed Mar 30 2016 ...` and the SLOG `Start-Date:` / `Time:` lines. It
+//! rolls over to the next day when the time of day goes backwards by more than an hour.
+//! Events before the first date are skipped with a diagnostic (holding them until a date
+//! arrives would need unbounded memory; real logs start with the banner, which has the date).
+//!
+//! **Continuation lines.** A long event can wrap: the count or the reason lands on the next
+//! line, either bare (`(3 licenses)`) or with the same `hh:mm:ss (daemon)` prefix again. So an
+//! event is not emitted at once: it is kept as *pending* until the next line shows whether it
+//! continues. A line continues the pending event when (a) its reason's parentheses are still
+//! open, or (b) the line is made only of `(...)`/`[...]` groups that fill a gap of the event
+//! (a count it did not have, a reason it did not have) and comes from the same daemon at the
+//! same second (or has no prefix). At most [`MAX_CONTINUATIONS`] lines join one event. Any
+//! other line emits the pending event first, so events keep their order. The pending event is
+//! part of the checkpoint; [`DebugLogParser::finish`] emits it at the end of a file (an empty
+//! line does too).
+
+pub(crate) mod clock;
+mod line;
+
+use chrono::NaiveTime;
+use chrono_tz::Tz;
+use serde_json::{Value, json};
+
+use crate::{Diagnostic, EventKind, LogEvent, LogParser};
+use clock::{LocalClock, parse_time_of_day};
+use line::{Prefixed, apply_group, banner, event_keyword, license_count, paren_group, parse_body};
+
+/// How many lines may continue one event; a bound on the lookahead state.
+pub const MAX_CONTINUATIONS: u8 = 4;
+/// A reason longer than this stops taking continuation lines.
+const MAX_REASON_BYTES: usize = 1024;
+const CHECKPOINT_VERSION: u64 = 1;
+
+pub struct DebugLogParser {
+    clock: LocalClock,
+    pending: Option<Pending>,
+}
+
+/// An event waiting to see whether the next line continues it.
+#[derive(Debug, Clone)]
+struct Pending {
+    event: LogEvent,
+    /// The line gave a `(N licenses)`; a continuation cannot give another.
+    count_given: bool,
+    /// The reason's parentheses are still open (the reason is stored without its `(`).
+    reason_open: bool,
+    /// Which daemon wrote it, and when, to recognise a prefixed continuation.
+    daemon_key: u64,
+    time_of_day: NaiveTime,
+    continuations: u8,
+}
+
+impl DebugLogParser {
+    pub fn new(tz: Tz) -> Self {
+        Self {
+            clock: LocalClock::new(tz),
+            pending: None,
+        }
+    }
+
+    /// Emit the pending event, if any: call at the end of a complete file.
+    pub fn finish(&mut self, events: &mut Vec<LogEvent>) {
+        if let Some(p) = self.pending.take() {
+            events.push(p.into_event());
+        }
+    }
+
+    fn prefixed_line(
+        &mut self,
+        n: usize,
+        p: Prefixed<'_>,
+        events: &mut Vec<LogEvent>,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        let local = self.clock.advance(p.time);
+        if self.continue_pending(Some((&p, daemon_key(p.daemon))), p.message) {
+            return;
+        }
+        self.finish(events);
+        if let Some((kind, body)) = event_keyword(p.message) {
+            let Some(local) = local else {
+                diags.push(Diagnostic::new(
+                    n,
+                    "no date known yet (no TIMESTAMP or start-up line before it): event skipped",
+                ));
+                return;
+            };
+            match parse_body(body) {
+                Some(b) => {
+                    let time = self.clock.to_utc(local);
+                    let event = LogEvent {
+                        kind,
+                        time,
+                        feature: b.feature.to_owned(),
+                        user: b.user.to_owned(),
+                        host: b.host.to_owned(),
+                        count: b.count.unwrap_or(1),
+                        reason: b.reason.map(str::to_owned),
+                    };
+                    self.pending = Some(Pending {
+                        event,
+                        count_given: b.count.is_some(),
+                        reason_open: b.reason_open,
+                        daemon_key: daemon_key(p.daemon),
+                        time_of_day: p.time,
+                        continuations: 0,
+                    });
+                }
+                None => diags.push(Diagnostic::new(
+                    n,
+                    format!("cannot read the {kind:?} event: {}", p.message.trim_end()),
+                )),
+            }
+            return;
+        }
+        self.informational(p, events);
+    }
+
+    /// Date lines, the lmgrd banner (Start) and lmgrd exit (Shutdown); everything else in a
+    /// debug log (banners, SLOG blocks, feature lists, RESERVING, ...) is silently ignored.
+    fn informational(&mut self, p: Prefixed<'_>, events: &mut Vec<LogEvent>) {
+        if let Some(date) = line::message_date(p.message) {
+            self.clock.set_date(date, p.time);
+        }
+        if p.daemon != "lmgrd" {
+            return;
+        }
+        let (kind, host) = if let Some((host, _)) = banner(p.message) {
+            (EventKind::Start, host)
+        } else if p.message.starts_with("EXITING") {
+            (EventKind::Shutdown, "")
+        } else {
+            return;
+        };
+        if let Some(date) = self.clock.date() {
+            let time = self.clock.to_utc(date.and_time(p.time));
+            events.push(LogEvent {
+                kind,
+                time,
+                feature: String::new(),
+                user: String::new(),
+                host: host.to_owned(),
+                count: 0,
+                reason: None,
+            });
+        }
+    }
+
+    fn bare_line(
+        &mut self,
+        n: usize,
+        line: &str,
+        events: &mut Vec<LogEvent>,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        if self.continue_pending(None, line) {
+            return;
+        }
+        self.finish(events);
+        let looks_like_event = line.contains('@')
+            && [
+                " OUT: ",
+                " IN: ",
+                " DENIED: ",
+                " QUEUED: ",
+                " DEQUEUED: ",
+                " UNSUPPORTED: ",
+            ]
+            .iter()
+            .any(|k| line.contains(k));
+        if looks_like_event {
+            diags.push(Diagnostic::new(
+                n,
+                "event line without a readable `hh:mm:ss (daemon)` prefix: skipped",
+            ));
+        }
+    }
+
+    /// Try to join `text` to the pending event. `prefix` is None for a line without prefix.
+    fn continue_pending(&mut self, prefix: Option<(&Prefixed<'_>, u64)>, text: &str) -> bool {
+        let Some(p) = self.pending.as_mut() else {
+            return false;
+        };
+        if let Some((pre, key)) = prefix {
+            if pre.time != p.time_of_day || key != p.daemon_key {
+                return false;
+            }
+        }
+        if p.continuations >= MAX_CONTINUATIONS {
+            return false;
+        }
+        let text = text.trim();
+        let joined = if p.reason_open {
+            p.extend_open_reason(text)
+        } else {
+            p.fill_gaps(text)
+        };
+        if joined {
+            p.continuations += 1;
+        }
+        joined
+    }
+
+    fn state(&self) -> Value {
+        json!({
+            "v": CHECKPOINT_VERSION,
+            "clock": self.clock.to_json(),
+            "pending": self.pending.as_ref().map(Pending::to_json),
+        })
+    }
+}
+
+impl Pending {
+    fn extend_open_reason(&mut self, text: &str) -> bool {
+        if text.is_empty() {
+            return false;
+        }
+        let reason = self.event.reason.get_or_insert_with(String::new);
+        if !reason.is_empty() && !reason.ends_with(' ') {
+            reason.push(' ');
+        }
+        reason.push_str(text);
+        let wrapped = format!("({reason}");
+        let (group, closed, _) = paren_group(&wrapped);
+        if closed {
+            *reason = group.trim().to_owned();
+            self.reason_open = false;
+        } else if reason.len() > MAX_REASON_BYTES {
+            self.reason_open = false;
+        }
+        true
+    }
+
+    /// A line of only `(...)` / `[...]` groups that give what the event lacks.
+    fn fill_gaps(&mut self, text: &str) -> bool {
+        if !text.starts_with('(') || text.starts_with("(@") {
+            return false;
+        }
+        let (group, closed, rest) = paren_group(text);
+        let rest = rest.trim();
+        let is_count = closed && license_count(group).is_some();
+        let fits = if is_count {
+            !self.count_given
+        } else {
+            self.event.reason.is_none()
+        };
+        if !fits || !(rest.is_empty() || rest.starts_with('(') || rest.starts_with('[')) {
+            return false;
+        }
+        let mut body = line::Body {
+            feature: "",
+            user: "",
+            host: "",
+            count: None,
+            reason: None,
+            reason_open: false,
+        };
+        apply_group(group, closed, &mut body);
+        self.absorb(&body);
+        if closed && !rest.is_empty() && rest.starts_with('(') {
+            // A second group on the same line (`(3 licenses) (INACTIVE)`), best effort.
+            let (g2, c2, _) = paren_group(rest);
+            let mut b2 = line::Body {
+                feature: "",
+                user: "",
+                host: "",
+                count: None,
+                reason: None,
+                reason_open: false,
+            };
+            apply_group(g2, c2, &mut b2);
+            self.absorb(&b2);
+        }
+        true
+    }
+
+    fn absorb(&mut self, body: &line::Body<'_>) {
+        if let (Some(n), false) = (body.count, self.count_given) {
+            self.event.count = n;
+            self.count_given = true;
+        } else if let (Some(r), None) = (body.reason, &self.event.reason) {
+            self.event.reason = Some(r.to_owned());
+            self.reason_open = body.reason_open;
+        }
+    }
+
+    fn into_event(mut self) -> LogEvent {
+        if self.reason_open {
+            if let Some(r) = self.event.reason.as_mut() {
+                let trimmed = r.trim_end().to_owned();
+                *r = trimmed;
+            }
+        }
+        self.event
+    }
+
+    fn to_json(&self) -> Value {
+        let e = &self.event;
+        json!({
+            "kind": kind_name(e.kind), "time": e.time.to_rfc3339(), "feature": e.feature,
+            "user": e.user, "host": e.host, "count": e.count, "reason": e.reason,
+            "count_given": self.count_given, "reason_open": self.reason_open,
+            "daemon_key": self.daemon_key, "time_of_day": self.time_of_day.format("%H:%M:%S").to_string(),
+            "continuations": self.continuations,
+        })
+    }
+
+    fn from_json(v: &Value) -> Option<Self> {
+        let s = |k: &str| v.get(k).and_then(Value::as_str);
+        let event = LogEvent {
+            kind: kind_from_name(s("kind")?)?,
+            time: chrono::DateTime::parse_from_rfc3339(s("time")?)
+                .ok()?
+                .with_timezone(&chrono::Utc),
+            feature: s("feature")?.to_owned(),
+            user: s("user")?.to_owned(),
+            host: s("host")?.to_owned(),
+            count: v.get("count")?.as_u64()?,
+            reason: match v.get("reason")? {
+                Value::Null => None,
+                r => Some(r.as_str()?.to_owned()),
+            },
+        };
+        Some(Self {
+            event,
+            count_given: v.get("count_given")?.as_bool()?,
+            reason_open: v.get("reason_open")?.as_bool()?,
+            daemon_key: v.get("daemon_key")?.as_u64()?,
+            time_of_day: parse_time_of_day(s("time_of_day")?)?,
+            continuations: u8::try_from(v.get("continuations")?.as_u64()?).ok()?,
+        })
+    }
+}
+
+impl LogParser for DebugLogParser {
+    fn push_line(
+        &mut self,
+        line_no: usize,
+        line: &str,
+        events: &mut Vec<LogEvent>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        match line::split_prefix(line) {
+            Some(p) => self.prefixed_line(line_no, p, events, diagnostics),
+            None => self.bare_line(line_no, line, events, diagnostics),
+        }
+    }
+
+    fn checkpoint(&self) -> Value {
+        self.state()
+    }
+
+    fn restore(&mut self, state: &Value) -> bool {
+        let restored = (|| {
+            if state.get("v")?.as_u64()? != CHECKPOINT_VERSION {
+                return None;
+            }
+            let clock = LocalClock::from_json(self.clock_tz(), state.get("clock")?)?;
+            let pending = match state.get("pending")? {
+                Value::Null => None,
+                p => Some(Pending::from_json(p)?),
+            };
+            Some((clock, pending))
+        })();
+        match restored {
+            Some((clock, pending)) => {
+                self.clock = clock;
+                self.pending = pending;
+                true
+            }
+            None => {
+                *self = Self::new(self.clock_tz());
+                false
+            }
+        }
+    }
+}
+
+impl DebugLogParser {
+    fn clock_tz(&self) -> Tz {
+        self.clock.tz()
+    }
+}
+
+/// FNV-1a: a stable key for the daemon name, so the pending event does not own a copy of it.
+fn daemon_key(daemon: &str) -> u64 {
+    daemon.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+pub(crate) fn kind_name(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::Out => "out",
+        EventKind::In => "in",
+        EventKind::Denied => "denied",
+        EventKind::Queued => "queued",
+        EventKind::Dequeued => "dequeued",
+        EventKind::Unsupported => "unsupported",
+        EventKind::Start => "start",
+        EventKind::Shutdown => "shutdown",
+    }
+}
+
+pub(crate) fn kind_from_name(name: &str) -> Option<EventKind> {
+    Some(match name {
+        "out" => EventKind::Out,
+        "in" => EventKind::In,
+        "denied" => EventKind::Denied,
+        "queued" => EventKind::Queued,
+        "dequeued" => EventKind::Dequeued,
+        "unsupported" => EventKind::Unsupported,
+        "start" => EventKind::Start,
+        "shutdown" => EventKind::Shutdown,
+        _ => return None,
+    })
+}
