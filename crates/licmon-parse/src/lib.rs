@@ -15,6 +15,8 @@ pub mod flexnet_debuglog;
 pub mod lmx_log;
 pub mod rlm_reportlog;
 
+pub mod yearless;
+
 pub use model::*;
 
 /// The status-output formats `licmon parse` and the poll engine understand.
