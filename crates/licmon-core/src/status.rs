@@ -3,7 +3,7 @@
 //! apply" to "what happened last".
 
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::manager::{DataSource, ManagerKind};
 use crate::server::DataSourceSwitches;
@@ -20,7 +20,7 @@ pub struct PollOutcome {
 }
 
 /// How the last import ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum ImportOutcome {
     Success {

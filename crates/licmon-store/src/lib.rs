@@ -1,1 +1,120 @@
+//! licmon's storage: role traits ([`ServerStore`], [`MonitorStore`], [`HistoryStore`],
+//! [`EventLog`]) and one implementation, [`SqlStore`], over SQLite (the default) and PostgreSQL.
+//!
+//! Invariants:
+//! - The backend is chosen by URL scheme ([`DatabaseUrl`]); a bad URL never creates a database.
+//! - Migrations are embedded and append-only, one folder per backend, run at start-up.
+//! - Both backends run the same SQL (`$N` placeholders, portable upserts) through sqlx's `Any`
+//!   driver, so they cannot differ in behaviour; the shared suite in `tests/suite` proves it.
+//! - Times are stored as Unix milliseconds in UTC.
 
+mod error;
+mod events;
+mod history;
+mod monitor;
+mod overview;
+mod rows;
+mod servers;
+mod traits;
+mod url;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions};
+
+pub use error::{StoreError, StoreResult};
+pub use overview::{ServerOverview, StatusSettings, overviews};
+pub use traits::*;
+pub use url::{Backend, DatabaseUrl, redact};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// The store over one database.
+#[derive(Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl SqlStore {
+    /// Opens (and migrates) the database a URL names. For SQLite the file is created when its
+    /// folder exists; a missing folder is an error, not a silent `mkdir`.
+    pub async fn open(url: &DatabaseUrl) -> StoreResult<Self> {
+        sqlx::any::install_default_drivers();
+        let connect_url = match (url.backend, &url.sqlite_path) {
+            (Backend::Sqlite, Some(path)) => {
+                let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
+                if let Some(folder) = folder.filter(|f| !f.is_dir()) {
+                    return Err(StoreError::Unavailable(format!(
+                        "the folder {} for the SQLite database does not exist; create it or choose another --database",
+                        folder.display()
+                    )));
+                }
+                format!("{}?mode=rwc", url.url)
+            }
+            _ => url.url.clone(),
+        };
+        let options = AnyConnectOptions::from_str(&connect_url)
+            .map_err(|e| StoreError::BadUrl(format!("{}: {e}", redact(&url.url))))?
+            .disable_statement_logging();
+        let max = match url.backend {
+            // One writer at a time is what SQLite does anyway; a few readers beside it.
+            Backend::Sqlite => 4,
+            Backend::Postgres => 16,
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if url_is_sqlite(conn) {
+                        for pragma in [
+                            "PRAGMA foreign_keys = ON",
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA synchronous = NORMAL",
+                            "PRAGMA busy_timeout = 10000",
+                        ] {
+                            sqlx::query(pragma).execute(&mut *conn).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(|e| {
+                StoreError::Unavailable(format!("cannot open {}: {e}", redact(&url.url)))
+            })?;
+        let store = Self {
+            pool,
+            backend: url.backend,
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn url_is_sqlite(conn: &sqlx::AnyConnection) -> bool {
+    conn.backend_name().eq_ignore_ascii_case("sqlite")
+}
+
+impl Store for SqlStore {}

@@ -1,0 +1,151 @@
+//! Reading history: current usage, sessions, change points and rollups.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use licmon_core::ServerId;
+use licmon_core::snapshot::Snapshot;
+use sqlx::Row;
+
+use crate::rows::{from_millis, get_bool, get_opt_u64, get_u64, millis, opt_from_millis};
+use crate::{
+    FeatureChange, Granularity, HistoryStore, SessionQuery, SessionRecord, SqlStore, StoreError,
+    StoreResult, UsagePoint,
+};
+
+/// The most rows one page of a list returns.
+pub const MAX_PAGE: u32 = 10_000;
+
+#[async_trait]
+impl HistoryStore for SqlStore {
+    async fn current_snapshot(&self, id: ServerId) -> StoreResult<Option<Snapshot>> {
+        let row = sqlx::query("SELECT body FROM current_snapshots WHERE server_id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            let body: String = row.try_get("body")?;
+            serde_json::from_str(&body)
+                .map_err(|e| StoreError::Corrupt(format!("snapshot of server {id}: {e}")))
+        })
+        .transpose()
+    }
+
+    async fn sessions(&self, id: ServerId, q: &SessionQuery) -> StoreResult<Vec<SessionRecord>> {
+        // Optional filters are written as "$n IS NULL OR ..." so that one statement serves all.
+        let sql = "SELECT id, server_id, source, feature, user_name, host, display, version, count, borrowed, \
+                   started_at, ended_at FROM sessions WHERE server_id = $1 \
+                   AND ($2 = 0 OR ended_at IS NULL) \
+                   AND ($3 IS NULL OR ended_at IS NULL OR ended_at >= $3) \
+                   AND ($4 IS NULL OR started_at < $4) \
+                   AND ($5 IS NULL OR feature = $5) \
+                   AND ($6 IS NULL OR user_name = $6) \
+                   ORDER BY started_at DESC, id DESC LIMIT $7 OFFSET $8";
+        let limit = if q.limit == 0 {
+            MAX_PAGE
+        } else {
+            q.limit.min(MAX_PAGE)
+        };
+        let rows = sqlx::query(sql)
+            .bind(id)
+            .bind(q.open_only as i64)
+            .bind(q.from.map(millis))
+            .bind(q.to.map(millis))
+            .bind(q.feature.clone())
+            .bind(q.user.clone())
+            .bind(limit as i64)
+            .bind(q.offset as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(SessionRecord {
+                    id: row.try_get("id")?,
+                    server_id: row.try_get("server_id")?,
+                    source: row.try_get("source")?,
+                    feature: row.try_get("feature")?,
+                    user: row.try_get("user_name")?,
+                    host: row.try_get("host")?,
+                    display: row.try_get("display")?,
+                    version: row.try_get("version")?,
+                    count: get_u64(row, "count")?,
+                    borrowed: get_bool(row, "borrowed")?,
+                    started_at: from_millis(row.try_get("started_at")?)?,
+                    ended_at: opt_from_millis(row.try_get("ended_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn feature_changes(
+        &self,
+        id: ServerId,
+        feature: Option<&str>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<FeatureChange>> {
+        let rows = sqlx::query(
+            "SELECT feature, at, issued, in_use, reserved, borrowed, queued FROM feature_changes \
+             WHERE server_id = $1 AND ($2 IS NULL OR feature = $2) AND at >= $3 AND at < $4 ORDER BY at, feature",
+        )
+        .bind(id)
+        .bind(feature.map(str::to_string))
+        .bind(millis(from))
+        .bind(millis(to))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(FeatureChange {
+                    feature: row.try_get("feature")?,
+                    at: from_millis(row.try_get("at")?)?,
+                    issued: get_opt_u64(row, "issued")?,
+                    in_use: get_u64(row, "in_use")?,
+                    reserved: get_u64(row, "reserved")?,
+                    borrowed: get_u64(row, "borrowed")?,
+                    queued: get_u64(row, "queued")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn usage(
+        &self,
+        id: ServerId,
+        granularity: Granularity,
+        feature: Option<&str>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<UsagePoint>> {
+        let rows = sqlx::query(
+            "SELECT feature, bucket_start, samples, sum_in_use, min_in_use, max_in_use, max_issued \
+             FROM usage_rollups WHERE server_id = $1 AND granularity = $2 AND ($3 IS NULL OR feature = $3) \
+             AND bucket_start >= $4 AND bucket_start < $5 ORDER BY bucket_start, feature",
+        )
+        .bind(id)
+        .bind(granularity.as_str())
+        .bind(feature.map(str::to_string))
+        .bind(millis(from) - millis(from).rem_euclid(granularity.millis()))
+        .bind(millis(to))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let samples = get_u64(row, "samples")?;
+                let sum = get_u64(row, "sum_in_use")?;
+                Ok(UsagePoint {
+                    feature: row.try_get("feature")?,
+                    bucket_start: from_millis(row.try_get("bucket_start")?)?,
+                    min_in_use: get_u64(row, "min_in_use")?,
+                    avg_in_use: if samples == 0 {
+                        0.0
+                    } else {
+                        sum as f64 / samples as f64
+                    },
+                    max_in_use: get_u64(row, "max_in_use")?,
+                    issued: get_opt_u64(row, "max_issued")?,
+                    samples,
+                })
+            })
+            .collect()
+    }
+}
