@@ -125,7 +125,7 @@ impl CsvEventParser {
         ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"]
             .iter()
             .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-            .map(|local| self.clock.to_utc(local))
+            .map(|local| self.clock.local_to_utc(local))
             .ok_or_else(|| format!("time `{text}` is neither RFC 3339 nor `YYYY-MM-DD HH:MM:SS`"))
     }
 }

@@ -8,7 +8,7 @@
 //!
 //! A failed checkout is a denial, its `FAIL:` text the reason. The layout follows public LM-X
 //! server logs quoted by LM-X log tooling (no vendor documentation of the log lines was found);
-//! the fixture `tests/fixtures/lmx-server.log` is written from it. The log gives no license
+//! the fixture `tests/fixtures/server-log-lmx.log` is written from it. The log gives no license
 //! count: every event counts 1. Other lines (start-up, STATUS, WARNING ...) are ignored; lines
 //! that start like a CHECKOUT/CHECKIN but cannot be read are diagnostics.
 
@@ -114,7 +114,7 @@ impl LogParser for LmxLogParser {
                 format!("cannot read the checkout line: {what}"),
             )),
             Some(Ok(c)) => {
-                let time = self.clock.to_utc(local);
+                let time = self.clock.local_to_utc(local);
                 events.push(LogEvent {
                     kind: c.kind,
                     time,

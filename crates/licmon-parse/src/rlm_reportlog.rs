@@ -276,7 +276,7 @@ impl ReportLogParser {
         };
         self.track_handle(kind, handle, &holder);
         let reason = reason(kind, t, lay);
-        let time = self.clock.to_utc(local);
+        let time = self.clock.local_to_utc(local);
         events.push(LogEvent {
             kind,
             time,
@@ -328,7 +328,7 @@ impl ReportLogParser {
         };
         self.clock.set_date(date, time);
         self.handles.clear(); // a restarted server hands out new handles
-        let time = self.clock.to_utc(date.and_time(time));
+        let time = self.clock.local_to_utc(date.and_time(time));
         events.push(LogEvent {
             kind: EventKind::Start,
             time,
@@ -354,7 +354,7 @@ impl ReportLogParser {
             ));
             return;
         };
-        let time = self.clock.to_utc(local);
+        let time = self.clock.local_to_utc(local);
         events.push(LogEvent {
             kind: EventKind::Shutdown,
             time,

@@ -229,7 +229,7 @@ fn rlm_detailed_format_keeps_fractions() {
 
 #[test]
 fn lmx_server_log() {
-    let (events, diags) = parse(LogFormat::LmxLog, BERLIN, &own_fixture("lmx-server.log"));
+    let (events, diags) = parse(LogFormat::LmxLog, BERLIN, &own_fixture("server-log-lmx.log"));
     assert_eq!(diags, vec![]);
     assert_eq!(events.len(), 5);
     let f = "9_2_0-Clinical-rayStationPlanningBase-4b79kph1fd98fye375qak5e";
@@ -346,7 +346,7 @@ fn all_inputs() -> Vec<(LogFormat, String)> {
             LogFormat::RlmReportlog,
             own_fixture("rlm-reportlog-detailed.log"),
         ),
-        (LogFormat::LmxLog, own_fixture("lmx-server.log")),
+        (LogFormat::LmxLog, own_fixture("server-log-lmx.log")),
         (LogFormat::Csv, own_fixture("csv-events.csv")),
     ];
     for name in [

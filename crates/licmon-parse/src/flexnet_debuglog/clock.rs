@@ -19,6 +19,9 @@ pub(crate) struct LocalClock {
     last_time: Option<NaiveTime>,
     /// The last instant handed out, to pick the right side of a DST fold.
     last_utc: Option<DateTime<Utc>>,
+    /// A local hour with one UTC offset all through it (no transition inside), and that offset:
+    /// time-zone lookups are the costliest step of a parse, and logs stay in one hour for long.
+    hour_cache: Option<(NaiveDateTime, i64)>,
 }
 
 impl LocalClock {
@@ -28,6 +31,7 @@ impl LocalClock {
             date: None,
             last_time: None,
             last_utc: None,
+            hour_cache: None,
         }
     }
 
@@ -48,10 +52,10 @@ impl LocalClock {
     /// A line was written at `time` of day: roll the date over when the clock went backwards
     /// by more than the threshold, and return the local date-time (None before any date).
     pub(crate) fn advance(&mut self, time: NaiveTime) -> Option<NaiveDateTime> {
-        if let (Some(date), Some(last)) = (self.date, self.last_time) {
-            if (last - time).num_seconds() > ROLLOVER_THRESHOLD_SECS {
-                self.date = date.succ_opt().or(Some(date));
-            }
+        if let (Some(date), Some(last)) = (self.date, self.last_time)
+            && (last - time).num_seconds() > ROLLOVER_THRESHOLD_SECS
+        {
+            self.date = date.succ_opt().or(Some(date));
         }
         self.last_time = Some(time);
         self.date.map(|d| d.and_time(time))
@@ -61,7 +65,16 @@ impl LocalClock {
     /// the same distance past the gap's start (02:30 in a 02:00→03:00 gap is 03:30). A time in
     /// a fold exists twice: take the earlier one unless that would go back before the last
     /// instant handed out, so a log that runs through the fold stays in order.
-    pub(crate) fn to_utc(&mut self, local: NaiveDateTime) -> DateTime<Utc> {
+    pub(crate) fn local_to_utc(&mut self, local: NaiveDateTime) -> DateTime<Utc> {
+        let hour = hour_start(local);
+        if let Some((cached, offset)) = self.hour_cache
+            && cached == hour
+        {
+            let utc = Utc.from_utc_datetime(&(local - Duration::seconds(offset)));
+            self.last_utc = Some(utc);
+            return utc;
+        }
+        self.hour_cache = self.steady_offset(hour).map(|o| (hour, o));
         let utc = match self.tz.from_local_datetime(&local) {
             LocalResult::Single(t) => t.with_timezone(&Utc),
             LocalResult::Ambiguous(early, late) => {
@@ -75,6 +88,17 @@ impl LocalClock {
         };
         self.last_utc = Some(utc);
         utc
+    }
+
+    /// The offset of a local hour when its first and last second resolve to the same single
+    /// offset (so no DST transition falls inside it).
+    fn steady_offset(&self, hour: NaiveDateTime) -> Option<i64> {
+        let offset_at = |t: NaiveDateTime| match self.tz.from_local_datetime(&t) {
+            LocalResult::Single(z) => Some((t - z.naive_utc()).num_seconds()),
+            _ => None,
+        };
+        let first = offset_at(hour)?;
+        (offset_at(hour + Duration::seconds(3599))? == first).then_some(first)
     }
 
     fn across_gap(&self, local: NaiveDateTime) -> DateTime<Utc> {
@@ -111,8 +135,14 @@ impl LocalClock {
             date,
             last_time,
             last_utc,
+            hour_cache: None,
         })
     }
+}
+
+fn hour_start(t: NaiveDateTime) -> NaiveDateTime {
+    use chrono::Timelike;
+    t.date().and_hms_opt(t.hour(), 0, 0).unwrap_or(t)
 }
 
 /// A field that is null/absent (Some(None)), a string that parses (Some(Some)), or broken (None).

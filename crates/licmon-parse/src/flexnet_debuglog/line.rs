@@ -125,11 +125,19 @@ fn skip_unsupported_key(rest: &str) -> &str {
 }
 
 fn user_host_end(rest: &str) -> usize {
-    ["  ", " (", " [", " ^^^", "\t"]
-        .iter()
-        .filter_map(|sep| rest.find(sep))
-        .min()
-        .unwrap_or(rest.len())
+    // One byte scan instead of a substring search per separator: this runs on every event.
+    let b = rest.as_bytes();
+    for i in 0..b.len() {
+        match (b[i], b.get(i + 1)) {
+            (b'\t', _) => return i,
+            (b' ', Some(b' ' | b'(' | b'[')) => return i,
+            (b' ', Some(b'^')) if rest.get(i + 1..).is_some_and(|r| r.starts_with("^^^")) => {
+                return i;
+            }
+            _ => {}
+        }
+    }
+    b.len()
 }
 
 /// The groups after user@host: `[cdstring]` (ignored), `(N licenses)`, `(INACTIVE)`, a reason.

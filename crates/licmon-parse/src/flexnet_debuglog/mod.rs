@@ -94,7 +94,7 @@ impl DebugLogParser {
             };
             match parse_body(body) {
                 Some(b) => {
-                    let time = self.clock.to_utc(local);
+                    let time = self.clock.local_to_utc(local);
                     let event = LogEvent {
                         kind,
                         time,
@@ -140,7 +140,7 @@ impl DebugLogParser {
             return;
         };
         if let Some(date) = self.clock.date() {
-            let time = self.clock.to_utc(date.and_time(p.time));
+            let time = self.clock.local_to_utc(date.and_time(p.time));
             events.push(LogEvent {
                 kind,
                 time,
