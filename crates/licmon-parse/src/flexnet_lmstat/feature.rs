@@ -49,7 +49,12 @@ fn parse_total_of(s: &str) -> Option<Totals> {
 pub(super) fn parse_pool_header(t: &str) -> Option<(&str, Pool, Option<&str>)> {
     let inner = t.strip_prefix('"')?;
     let (name, rest) = inner.split_once('"')?;
-    let mut pool = Pool { version: None, vendor: None, expires: None, issued: None };
+    let mut pool = Pool {
+        version: None,
+        vendor: None,
+        expires: None,
+        issued: None,
+    };
     let mut bad_expiry = None;
     for part in rest.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         if let Some(vendor) = part.strip_prefix("vendor:") {
@@ -86,7 +91,10 @@ pub(super) fn is_license_kind(t: &str) -> bool {
 /// years are old license files: `99` is 1999, `26` is 2026.
 pub(super) fn parse_expiry(s: &str) -> Option<Expiry> {
     let s = s.trim();
-    if s.len() >= 9 && s.get(..9).is_some_and(|p| p.eq_ignore_ascii_case("permanent")) {
+    if s.len() >= 9
+        && s.get(..9)
+            .is_some_and(|p| p.eq_ignore_ascii_case("permanent"))
+    {
         return Some(Expiry::Permanent);
     }
     let mut parts = s.split('-');
@@ -109,7 +117,9 @@ pub(super) fn parse_expiry(s: &str) -> Option<Expiry> {
 }
 
 fn month_number(name: &str) -> Option<u32> {
-    const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
     let position = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(name))?;
     u32::try_from(position + 1).ok()
 }
@@ -140,7 +150,11 @@ impl FeatureAcc {
             Some(Totals::Unsupported { issued }) => feature.issued = Some(issued),
             None => {}
         }
-        Self { feature, reported_in_use, listed_in_use: 0 }
+        Self {
+            feature,
+            reported_in_use,
+            listed_in_use: 0,
+        }
     }
 
     /// The feature as reported: `in_use` does not include reservations (FlexNet's total does:
@@ -166,14 +180,31 @@ mod tests {
     #[test]
     fn users_of_forms() {
         assert_eq!(
-            parse_users_of("feature1:  (Total of 1814 licenses issued;  Total of 1206 licenses in use)"),
-            Ok(("feature1", Totals::Counted { issued: 1814, in_use: 1206 }))
+            parse_users_of(
+                "feature1:  (Total of 1814 licenses issued;  Total of 1206 licenses in use)"
+            ),
+            Ok((
+                "feature1",
+                Totals::Counted {
+                    issued: 1814,
+                    in_use: 1206
+                }
+            ))
         );
         assert_eq!(
             parse_users_of("x:  (Total of 1 license issued;  Total of 1 license in use)"),
-            Ok(("x", Totals::Counted { issued: 1, in_use: 1 }))
+            Ok((
+                "x",
+                Totals::Counted {
+                    issued: 1,
+                    in_use: 1
+                }
+            ))
         );
-        assert_eq!(parse_users_of("SERIAL:  (Uncounted, node-locked)"), Ok(("SERIAL", Totals::Uncounted)));
+        assert_eq!(
+            parse_users_of("SERIAL:  (Uncounted, node-locked)"),
+            Ok(("SERIAL", Totals::Uncounted))
+        );
         assert_eq!(
             parse_users_of("SUB:  (Error: 1 licenses, unsupported by licensed server)"),
             Ok(("SUB", Totals::Unsupported { issued: 1 }))
@@ -184,12 +215,22 @@ mod tests {
 
     #[test]
     fn pool_headers() {
-        let (name, pool, bad) = parse_pool_header("\"DC-Expert\" v2026.03, vendor: snpslmd, expiry: 24-nov-2028").unwrap_or_default_pool();
-        assert_eq!((name, pool.version.as_deref(), pool.vendor.as_deref(), bad), ("DC-Expert", Some("2026.03"), Some("snpslmd"), None));
-        assert_eq!(pool.expires, NaiveDate::from_ymd_opt(2028, 11, 24).map(Expiry::On));
-        let (_, pool, _) = parse_pool_header("\"f\" v31.0, vendor: vendor1").unwrap_or_default_pool();
+        let (name, pool, bad) =
+            parse_pool_header("\"DC-Expert\" v2026.03, vendor: snpslmd, expiry: 24-nov-2028")
+                .unwrap_or_default_pool();
+        assert_eq!(
+            (name, pool.version.as_deref(), pool.vendor.as_deref(), bad),
+            ("DC-Expert", Some("2026.03"), Some("snpslmd"), None)
+        );
+        assert_eq!(
+            pool.expires,
+            NaiveDate::from_ymd_opt(2028, 11, 24).map(Expiry::On)
+        );
+        let (_, pool, _) =
+            parse_pool_header("\"f\" v31.0, vendor: vendor1").unwrap_or_default_pool();
         assert_eq!(pool.expires, None);
-        let (_, _, bad) = parse_pool_header("\"f\" v1, vendor: v, expiry: soon").unwrap_or_default_pool();
+        let (_, _, bad) =
+            parse_pool_header("\"f\" v1, vendor: v, expiry: soon").unwrap_or_default_pool();
         assert_eq!(bad, Some("soon"));
         assert!(parse_pool_header("\"unterminated v1").is_none());
     }
@@ -199,7 +240,16 @@ mod tests {
     }
     impl<'a> OrDefault<'a> for Option<(&'a str, Pool, Option<&'a str>)> {
         fn unwrap_or_default_pool(self) -> (&'a str, Pool, Option<&'a str>) {
-            self.unwrap_or(("<none>", Pool { version: None, vendor: None, expires: None, issued: None }, None))
+            self.unwrap_or((
+                "<none>",
+                Pool {
+                    version: None,
+                    vendor: None,
+                    expires: None,
+                    issued: None,
+                },
+                None,
+            ))
         }
     }
 
@@ -208,18 +258,41 @@ mod tests {
         let on = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).map(Expiry::On);
         assert_eq!(parse_expiry("29-sep-2026"), on(2026, 9, 29));
         assert_eq!(parse_expiry("31-DEC-99"), on(1999, 12, 31));
-        for p in ["permanent", "permanent(no expiration date)", "1-jan-0", "01-jan-0000", "1-jan-00"] {
+        for p in [
+            "permanent",
+            "permanent(no expiration date)",
+            "1-jan-0",
+            "01-jan-0000",
+            "1-jan-00",
+        ] {
             assert_eq!(parse_expiry(p), Some(Expiry::Permanent), "{p}");
         }
-        for bad in ["", "31-feb-2020", "1-foo-2020", "1-jan-20200", "a-jan-2020", "1-jan-2020-1", "perm"] {
+        for bad in [
+            "",
+            "31-feb-2020",
+            "1-foo-2020",
+            "1-jan-20200",
+            "a-jan-2020",
+            "1-jan-2020-1",
+            "perm",
+        ] {
             assert_eq!(parse_expiry(bad), None, "{bad}");
         }
     }
 
     #[test]
     fn reservations() {
-        assert_eq!(parse_reservation("48 RESERVATIONs for GROUP GROUP1 (h/27002)"), Some(48));
-        assert_eq!(parse_reservation("1 RESERVATION for GROUP DED (SERVER1/1713)"), Some(1));
-        assert_eq!(parse_reservation("1nou7p dcv033.com /dev/tty (v2023.06)"), None);
+        assert_eq!(
+            parse_reservation("48 RESERVATIONs for GROUP GROUP1 (h/27002)"),
+            Some(48)
+        );
+        assert_eq!(
+            parse_reservation("1 RESERVATION for GROUP DED (SERVER1/1713)"),
+            Some(1)
+        );
+        assert_eq!(
+            parse_reservation("1nou7p dcv033.com /dev/tty (v2023.06)"),
+            None
+        );
     }
 }

@@ -26,7 +26,10 @@ pub(super) struct Identity<'a> {
 
 /// Splits the words (`words`, byte ranges into `prefix`) into user, host and display; `None`
 /// when there are fewer than two words.
-pub(super) fn split_identity<'a>(prefix: &'a str, words: &[(usize, usize)]) -> Option<Identity<'a>> {
+pub(super) fn split_identity<'a>(
+    prefix: &'a str,
+    words: &[(usize, usize)],
+) -> Option<Identity<'a>> {
     let word = |i: usize| span(prefix, words, i, i);
     let n = words.len();
     if n < 2 {
@@ -54,7 +57,11 @@ pub(super) fn split_identity<'a>(prefix: &'a str, words: &[(usize, usize)]) -> O
             display: Some(span(prefix, words, g, n - 1)),
         });
     }
-    Some(Identity { user: word(0), host: word(1), display: Some(word(2)) })
+    Some(Identity {
+        user: word(0),
+        host: word(1),
+        display: Some(word(2)),
+    })
 }
 
 fn is_recognisable_display(word: &str, before: &str) -> bool {
@@ -66,7 +73,8 @@ fn is_recognisable_display(word: &str, before: &str) -> bool {
 /// Characters of host names, user names, terminals, X displays and the extra `key=value` words.
 fn is_plain(word: &str) -> bool {
     word.bytes().all(|b| {
-        b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':' | b'/' | b'=' | b'@' | b'+')
+        b.is_ascii_alphanumeric()
+            || matches!(b, b'.' | b'_' | b'-' | b':' | b'/' | b'=' | b'@' | b'+')
     })
 }
 
@@ -78,7 +86,11 @@ mod tests {
     fn split(prefix: &str) -> (String, String, Option<String>) {
         let mut w = Vec::new();
         word_ranges(prefix, &mut w);
-        let id = split_identity(prefix, &w).unwrap_or(Identity { user: "?", host: "?", display: None });
+        let id = split_identity(prefix, &w).unwrap_or(Identity {
+            user: "?",
+            host: "?",
+            display: None,
+        });
         (id.user.into(), id.host.into(), id.display.map(Into::into))
     }
 
@@ -88,7 +100,10 @@ mod tests {
 
     #[test]
     fn plain_forms() {
-        assert_eq!(split("user1 server9 /dev/tty"), t("user1", "server9", Some("/dev/tty")));
+        assert_eq!(
+            split("user1 server9 /dev/tty"),
+            t("user1", "server9", Some("/dev/tty"))
+        );
         assert_eq!(split("user2 host-01"), t("user2", "host-01", None));
         assert_eq!(split("a b c d"), t("a", "b", Some("c")));
     }
@@ -111,7 +126,10 @@ mod tests {
             split("John Doe John_D \"U,K$`Ct`0'\"C iQwgGsne<&!"),
             t("John Doe", "John_D", Some("\"U,K$`Ct`0'\"C iQwgGsne<&!"))
         );
-        assert_eq!(split("Jane  Q Public PC7 PC7"), t("Jane  Q Public", "PC7", Some("PC7")));
+        assert_eq!(
+            split("Jane  Q Public PC7 PC7"),
+            t("Jane  Q Public", "PC7", Some("PC7"))
+        );
     }
 
     #[test]

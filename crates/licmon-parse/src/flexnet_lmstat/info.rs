@@ -30,7 +30,9 @@ pub(super) fn parse(text: &str, _ctx: &ParseContext) -> StatusReport {
         }
         match parse_row(t, &mut words) {
             Some(row) => add_row(&mut report.features, &mut index_of, row),
-            None => report.diagnostics.push(Diagnostic::new(index + 1, "unrecognized line")),
+            None => report
+                .diagnostics
+                .push(Diagnostic::new(index + 1, "unrecognized line")),
         }
     }
     report
@@ -71,7 +73,13 @@ fn parse_row<'a>(t: &'a str, words: &mut Vec<(usize, usize)>) -> Option<Row<'a>>
         Some(expires) if parse_expiry(word(3)).is_none() => (word(3), expires),
         _ => (word(n - 1), parse_expiry(span(t, words, 3, n - 2))?),
     };
-    Some(Row { name: word(0), version: word(1), count, vendor, expires })
+    Some(Row {
+        name: word(0),
+        version: word(1),
+        count,
+        vendor,
+        expires,
+    })
 }
 
 fn add_row<'a>(features: &mut Vec<Feature>, index_of: &mut HashMap<&'a str, usize>, row: Row<'a>) {
@@ -88,9 +96,13 @@ fn add_row<'a>(features: &mut Vec<Feature>, index_of: &mut HashMap<&'a str, usiz
         features.push(feature);
         features.len() - 1
     });
-    let Some(feature) = features.get_mut(index) else { return };
+    let Some(feature) = features.get_mut(index) else {
+        return;
+    };
     match row.count {
-        Some(n) if !feature.uncounted => feature.issued = feature.issued.map(|i| i.saturating_add(n)),
+        Some(n) if !feature.uncounted => {
+            feature.issued = feature.issued.map(|i| i.saturating_add(n))
+        }
         _ => {
             feature.uncounted = true;
             feature.issued = None;
@@ -105,15 +117,37 @@ mod tests {
 
     fn row(t: &str) -> Option<(String, String, Option<u64>, String, Expiry)> {
         let mut w = Vec::new();
-        parse_row(t, &mut w).map(|r| (r.name.into(), r.version.into(), r.count, r.vendor.into(), r.expires))
+        parse_row(t, &mut w).map(|r| {
+            (
+                r.name.into(),
+                r.version.into(),
+                r.count,
+                r.vendor.into(),
+                r.expires,
+            )
+        })
     }
 
     #[test]
     fn both_column_orders() {
         let a = row("feature1   2018.12   2   31-dec-2018  vendor1");
         let b = row("feature_name_9  15.0  2  vendor  permanent(no expiration date)");
-        assert_eq!(a.map(|r| (r.3, r.4)), Some(("vendor1".into(), parse_expiry("31-dec-2018").unwrap_or(Expiry::Permanent))));
-        assert_eq!(b.map(|r| (r.0, r.2, r.3, r.4)), Some(("feature_name_9".into(), Some(2), "vendor".into(), Expiry::Permanent)));
+        assert_eq!(
+            a.map(|r| (r.3, r.4)),
+            Some((
+                "vendor1".into(),
+                parse_expiry("31-dec-2018").unwrap_or(Expiry::Permanent)
+            ))
+        );
+        assert_eq!(
+            b.map(|r| (r.0, r.2, r.3, r.4)),
+            Some((
+                "feature_name_9".into(),
+                Some(2),
+                "vendor".into(),
+                Expiry::Permanent
+            ))
+        );
     }
 
     #[test]

@@ -189,7 +189,9 @@ impl<'c> LmstatParser<'c> {
                 .and_then(|d| start.checked_add_signed(d)),
             _ => None,
         };
-        let Some(acc) = self.current.as_mut() else { return };
+        let Some(acc) = self.current.as_mut() else {
+            return;
+        };
         let f = &mut acc.feature;
         if c.queued {
             f.queued = f.queued.saturating_add(c.count);

@@ -38,18 +38,26 @@ impl Nodes {
     /// `27002@h1,27002@h2,27002@h3` (`port@host` with the literal word `port`: no port).
     pub fn add_specs(&mut self, specs: &str) {
         for spec in specs.split(',').map(str::trim) {
-            let Some((port, host)) = spec.split_once('@') else { continue };
+            let Some((port, host)) = spec.split_once('@') else {
+                continue;
+            };
             let host = host.trim();
             if host.is_empty() || self.find(host).is_some() {
                 continue;
             }
-            self.nodes.push(NodeAcc { host: host.to_owned(), port: port.trim().parse().ok(), state: None });
+            self.nodes.push(NodeAcc {
+                host: host.to_owned(),
+                port: port.trim().parse().ok(),
+                state: None,
+            });
         }
     }
 
     /// A `host: ...` line of the server section. Returns false when it is not one.
     pub fn node_line(&mut self, t: &str) -> bool {
-        let Some((host, rest)) = t.split_once(": ") else { return false };
+        let Some((host, rest)) = t.split_once(": ") else {
+            return false;
+        };
         if host.is_empty() || host.contains(char::is_whitespace) {
             return false;
         }
@@ -65,12 +73,18 @@ impl Nodes {
     /// its own is down for this reason; with no node named at all, an anonymous one is.
     pub fn whole_server_error(&mut self, message: &str) {
         if self.nodes.is_empty() {
-            self.nodes.push(NodeAcc { host: String::new(), port: None, state: None });
+            self.nodes.push(NodeAcc {
+                host: String::new(),
+                port: None,
+                state: None,
+            });
         }
         for node in &mut self.nodes {
             match &mut node.state {
                 None => node.state = Some(down(message)),
-                Some(s) if s.status == UpDown::Down && s.error.is_none() => s.error = Some(message.to_owned()),
+                Some(s) if s.status == UpDown::Down && s.error.is_none() => {
+                    s.error = Some(message.to_owned())
+                }
                 Some(_) => {}
             }
         }
@@ -81,8 +95,17 @@ impl Nodes {
         self.nodes
             .into_iter()
             .map(|n| {
-                let s = n.state.unwrap_or_else(|| down("lmstat printed no status for this license server node"));
-                ServerNode { host: n.host, port: n.port, status: s.status, master: s.master, version: s.version, error: s.error }
+                let s = n.state.unwrap_or_else(|| {
+                    down("lmstat printed no status for this license server node")
+                });
+                ServerNode {
+                    host: n.host,
+                    port: n.port,
+                    status: s.status,
+                    master: s.master,
+                    version: s.version,
+                    error: s.error,
+                }
             })
             .collect()
     }
@@ -98,12 +121,14 @@ impl Nodes {
         if let Some(i) = self.find(host) {
             return i;
         }
-        if let [only] = self.nodes.as_slice() {
-            if only.state.is_none() {
-                return 0;
-            }
+        if matches!(self.nodes.as_slice(), [only] if only.state.is_none()) {
+            return 0;
         }
-        self.nodes.push(NodeAcc { host: host.to_owned(), port: None, state: None });
+        self.nodes.push(NodeAcc {
+            host: host.to_owned(),
+            port: None,
+            state: None,
+        });
         self.nodes.len() - 1
     }
 }
@@ -112,18 +137,31 @@ impl Nodes {
 /// server) and a short name matches its FQDN.
 fn same_host(a: &str, b: &str) -> bool {
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    long.get(..short.len()).is_some_and(|p| p.eq_ignore_ascii_case(short))
+    long.get(..short.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(short))
         && (long.len() == short.len() || long.as_bytes().get(short.len()) == Some(&b'.'))
 }
 
 fn down(message: &str) -> NodeState {
-    NodeState { status: UpDown::Down, master: false, version: None, error: Some(message.to_owned()) }
+    NodeState {
+        status: UpDown::Down,
+        master: false,
+        version: None,
+        error: Some(message.to_owned()),
+    }
 }
 
 /// `license server UP (MASTER) v11.7`, `license server DOWN`, or an error message.
 fn parse_node_state(rest: &str) -> NodeState {
-    let Some(words) = rest.strip_prefix("license server ") else { return down(rest) };
-    let mut state = NodeState { status: UpDown::Down, master: false, version: None, error: None };
+    let Some(words) = rest.strip_prefix("license server ") else {
+        return down(rest);
+    };
+    let mut state = NodeState {
+        status: UpDown::Down,
+        master: false,
+        version: None,
+        error: None,
+    };
     for word in words.split_whitespace() {
         match word {
             "UP" => state.status = UpDown::Up,
@@ -166,7 +204,10 @@ pub(super) fn parse_daemon_line(t: &str) -> Option<VendorDaemon> {
         Some("UP") => VendorDaemon {
             name: name.to_owned(),
             status: UpDown::Up,
-            version: words.next().filter(|v| v.starts_with('v')).map(|v| strip_v(v).to_owned()),
+            version: words
+                .next()
+                .filter(|v| v.starts_with('v'))
+                .map(|v| strip_v(v).to_owned()),
             error: None,
         },
         _ => VendorDaemon {
@@ -189,12 +230,21 @@ mod tests {
         nodes.add_specs(" 28000@host1,28000@host2,28000@host3");
         assert!(nodes.node_line("host1: license server UP v11.13.0"));
         assert!(nodes.node_line("host2: license server UP (MASTER) v11.13.0"));
-        assert!(nodes.node_line("host3: Cannot connect to license server system. (-15,570:115 \"x\")"));
+        assert!(
+            nodes.node_line("host3: Cannot connect to license server system. (-15,570:115 \"x\")")
+        );
         let n = nodes.finish();
         assert_eq!(n.len(), 3);
-        assert_eq!((n[1].status, n[1].master, n[1].version.as_deref(), n[1].port), (UpDown::Up, true, Some("11.13.0"), Some(28000)));
+        assert_eq!(
+            (n[1].status, n[1].master, n[1].version.as_deref(), n[1].port),
+            (UpDown::Up, true, Some("11.13.0"), Some(28000))
+        );
         assert_eq!(n[2].status, UpDown::Down);
-        assert!(n[2].error.as_deref().is_some_and(|e| e.starts_with("Cannot connect")));
+        assert!(
+            n[2].error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("Cannot connect"))
+        );
     }
 
     #[test]
@@ -210,15 +260,24 @@ mod tests {
         let mut nodes = Nodes::default();
         nodes.whole_server_error("Cannot connect to license server");
         let n = nodes.finish();
-        assert_eq!((n.len(), n[0].host.as_str(), n[0].port, n[0].status), (1, "", None, UpDown::Down));
+        assert_eq!(
+            (n.len(), n[0].host.as_str(), n[0].port, n[0].status),
+            (1, "", None, UpDown::Down)
+        );
     }
 
     #[test]
     fn daemons() {
         let d = parse_daemon_line("VENDOR1: UP v11.6");
-        assert_eq!(d.map(|d| (d.status, d.version)), Some((UpDown::Up, Some("11.6".into()))));
+        assert_eq!(
+            d.map(|d| (d.status, d.version)),
+            Some((UpDown::Up, Some("11.6".into())))
+        );
         let d = parse_daemon_line("vendor: The desired vendor daemon is down. (-97,121)");
-        assert_eq!(d.and_then(|d| d.error), Some("The desired vendor daemon is down. (-97,121)".into()));
+        assert_eq!(
+            d.and_then(|d| d.error),
+            Some("The desired vendor daemon is down. (-97,121)".into())
+        );
         assert!(parse_daemon_line("no colon here").is_none());
     }
 }

@@ -96,7 +96,9 @@ pub(super) fn parse_checkout<'a>(
 fn parse_start(tail: &str) -> Option<(StartTime, &str)> {
     let tail = tail.trim_start();
     let after_weekday = match tail.bytes().next() {
-        Some(b) if b.is_ascii_alphabetic() => tail.trim_start_matches(|c: char| c.is_ascii_alphabetic()),
+        Some(b) if b.is_ascii_alphabetic() => {
+            tail.trim_start_matches(|c: char| c.is_ascii_alphabetic())
+        }
         _ => tail,
     };
     let (month, r) = leading_u64(after_weekday.trim_start())?;
@@ -107,7 +109,12 @@ fn parse_start(tail: &str) -> Option<(StartTime, &str)> {
         r = after;
     }
     let small = |n: u64| u32::try_from(n).ok();
-    let start = StartTime { month: small(month)?, day: small(day)?, hour: small(hour)?, minute: small(minute)? };
+    let start = StartTime {
+        month: small(month)?,
+        day: small(day)?,
+        hour: small(hour)?,
+        minute: small(minute)?,
+    };
     Some((start, r))
 }
 
@@ -120,16 +127,22 @@ fn read_suffixes<'a>(mut rest: &'a str, checkout: &mut Checkout<'a>) {
             return;
         }
         if let Some(linger) = rest.strip_prefix("(linger:") {
-            let Some((inside, after)) = linger.split_once(')') else { break };
-            checkout.linger_seconds =
-                inside.split('/').filter_map(|n| n.trim().parse().ok()).next_back();
+            let Some((inside, after)) = linger.split_once(')') else {
+                break;
+            };
+            checkout.linger_seconds = inside
+                .split('/')
+                .filter_map(|n| n.trim().parse().ok())
+                .next_back();
             rest = after;
         } else if let Some(pid) = rest.strip_prefix("PID:") {
             let pid = pid.trim_start();
             rest = leading_u64(pid).map_or(pid, |(_, after)| after);
         } else if let Some((n, after)) = leading_u64(rest) {
             let after = after.trim_start();
-            let Some(after) = after.strip_prefix("licenses").or_else(|| after.strip_prefix("license"))
+            let Some(after) = after
+                .strip_prefix("licenses")
+                .or_else(|| after.strip_prefix("license"))
             else {
                 break;
             };
@@ -156,21 +169,45 @@ mod tests {
 
     #[test]
     fn full_line_with_count() {
-        let c = parse("user1 server9 /dev/tty (v61.9) (host3.domain.net/27002 18856), start Fri 10/20 14:12, 16 licenses");
-        assert_eq!((c.identity.user, c.identity.host, c.identity.display), ("user1", "server9", Some("/dev/tty")));
+        let c = parse(
+            "user1 server9 /dev/tty (v61.9) (host3.domain.net/27002 18856), start Fri 10/20 14:12, 16 licenses",
+        );
+        assert_eq!(
+            (c.identity.user, c.identity.host, c.identity.display),
+            ("user1", "server9", Some("/dev/tty"))
+        );
         assert_eq!((c.version, c.handle, c.count), ("61.9", Some("18856"), 16));
-        assert_eq!(c.start, Some(StartTime { month: 10, day: 20, hour: 14, minute: 12 }));
+        assert_eq!(
+            c.start,
+            Some(StartTime {
+                month: 10,
+                day: 20,
+                hour: 14,
+                minute: 12
+            })
+        );
         assert!(c.unknown_suffix.is_none() && !c.queued && c.linger_seconds.is_none());
     }
 
     #[test]
     fn linger_and_pid() {
-        let c = parse("cmfy212 UF UF0.0 (v1.00) (h/28000 1401), start Wed 5/23 5:59, 16 licenses  (linger: 885098 / 1340160)");
+        let c = parse(
+            "cmfy212 UF UF0.0 (v1.00) (h/28000 1401), start Wed 5/23 5:59, 16 licenses  (linger: 885098 / 1340160)",
+        );
         assert_eq!((c.count, c.linger_seconds), (16, Some(1_340_160)));
-        let c = parse("John Smith SERVER1 SERVER1 (v2.000) (CCN12374804/27000 102), start Tue 5/25 8:46 (linger: 432000)");
-        assert_eq!((c.identity.user, c.linger_seconds), ("John Smith", Some(432_000)));
-        let c = parse("user2 host-01 (v1.0) (SERVER1/27020 60604), start Fri 9/25 11:44, PID: 310056 ");
-        assert_eq!((c.identity.display, c.count, c.unknown_suffix), (None, 1, None));
+        let c = parse(
+            "John Smith SERVER1 SERVER1 (v2.000) (CCN12374804/27000 102), start Tue 5/25 8:46 (linger: 432000)",
+        );
+        assert_eq!(
+            (c.identity.user, c.linger_seconds),
+            ("John Smith", Some(432_000))
+        );
+        let c =
+            parse("user2 host-01 (v1.0) (SERVER1/27020 60604), start Fri 9/25 11:44, PID: 310056 ");
+        assert_eq!(
+            (c.identity.display, c.count, c.unknown_suffix),
+            (None, 1, None)
+        );
     }
 
     #[test]
@@ -189,7 +226,13 @@ mod tests {
     #[test]
     fn broken_lines_are_errors_not_panics() {
         let mut w = Vec::new();
-        for t in ["), start ", "(v), start ", "x (v1) ), start Mon", "a b (v1) (s/1 2), start Mon 13", ") queued for "] {
+        for t in [
+            "), start ",
+            "(v), start ",
+            "x (v1) ), start Mon",
+            "a b (v1) (s/1 2), start Mon 13",
+            ") queued for ",
+        ] {
             assert!(parse_checkout(t, &mut w).is_err(), "{t}");
         }
     }

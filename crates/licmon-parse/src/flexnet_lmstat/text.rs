@@ -20,7 +20,10 @@ pub(super) fn strip_v(version: &str) -> &str {
 /// The unsigned number at the start of `s` and what follows it; `None` when `s` does not start
 /// with a digit or the number does not fit in a `u64`.
 pub(super) fn leading_u64(s: &str) -> Option<(u64, &str)> {
-    let end = s.bytes().position(|b| !b.is_ascii_digit()).unwrap_or(s.len());
+    let end = s
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(s.len());
     if end == 0 {
         return None;
     }

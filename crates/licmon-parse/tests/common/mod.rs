@@ -8,7 +8,10 @@ use std::path::PathBuf;
 pub fn fixtures_dir() -> PathBuf {
     match std::env::var("LICMON_FIXTURES") {
         Ok(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures")),
+        _ => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/fixtures"
+        )),
     }
 }
 
