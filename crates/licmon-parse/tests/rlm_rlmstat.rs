@@ -68,15 +68,19 @@ fn assert_feature(
 }
 
 /// feature, version, user, host, count, start, handle.
+type SessionRow<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    u64,
+    Option<DateTime<Utc>>,
+    &'a str,
+);
+
 fn assert_session(
     s: &Session,
-    feature: &str,
-    version: &str,
-    user: &str,
-    host: &str,
-    count: u64,
-    start: Option<DateTime<Utc>>,
-    handle: &str,
+    (feature, version, user, host, count, start, handle): SessionRow<'_>,
 ) {
     let got = (
         s.feature.as_str(),
@@ -217,103 +221,123 @@ fn foundry_nuke_v15_client_v12_server_pools_merged_per_product() {
     );
     assert_session(
         &s[0],
-        "nuke_i",
-        "2024.0331",
-        u1,
-        h1,
-        1,
-        utc(2024, 3, 28, 20, 44),
-        "36a5",
+        (
+            "nuke_i",
+            "2024.0331",
+            u1,
+            h1,
+            1,
+            utc(2024, 3, 28, 20, 44),
+            "36a5",
+        ),
     );
     assert_session(
         &s[1],
-        "nuke_i",
-        "2024.0331",
-        u1,
-        h1,
-        1,
-        utc(2024, 3, 28, 20, 44),
-        "2803",
+        (
+            "nuke_i",
+            "2024.0331",
+            u1,
+            h1,
+            1,
+            utc(2024, 3, 28, 20, 44),
+            "2803",
+        ),
     );
     assert_session(
         &s[2],
-        "nukex_i",
-        "2024.0331",
-        u2,
-        h2,
-        1,
-        utc(2024, 3, 28, 19, 41),
-        "374d",
+        (
+            "nukex_i",
+            "2024.0331",
+            u2,
+            h2,
+            1,
+            utc(2024, 3, 28, 19, 41),
+            "374d",
+        ),
     );
     assert_session(
         &s[3],
-        "nukex_i",
-        "2024.0331",
-        u2,
-        h2,
-        1,
-        utc(2024, 3, 28, 19, 41),
-        "1ae1",
+        (
+            "nukex_i",
+            "2024.0331",
+            u2,
+            h2,
+            1,
+            utc(2024, 3, 28, 19, 41),
+            "1ae1",
+        ),
     );
     assert_session(
         &s[4],
-        "nuke_i",
-        "2024.0701",
-        u2,
-        h2,
-        1,
-        utc(2024, 3, 28, 19, 41),
-        "c0e",
+        (
+            "nuke_i",
+            "2024.0701",
+            u2,
+            h2,
+            1,
+            utc(2024, 3, 28, 19, 41),
+            "c0e",
+        ),
     );
     assert_session(
         &s[5],
-        "nuke_i",
-        "2024.0701",
-        u2,
-        h2,
-        1,
-        utc(2024, 3, 28, 19, 41),
-        "2ae5",
+        (
+            "nuke_i",
+            "2024.0701",
+            u2,
+            h2,
+            1,
+            utc(2024, 3, 28, 19, 41),
+            "2ae5",
+        ),
     );
     assert_session(
         &s[6],
-        "nuke_i",
-        "2024.0701",
-        "user3.lastname",
-        "mocked-computer-03",
-        1,
-        utc(2024, 3, 28, 17, 58),
-        "3b9d",
+        (
+            "nuke_i",
+            "2024.0701",
+            "user3.lastname",
+            "mocked-computer-03",
+            1,
+            utc(2024, 3, 28, 17, 58),
+            "3b9d",
+        ),
     );
     assert_session(
         &s[7],
-        "nuke_i",
-        "2024.0701",
-        "user4.lastname",
-        "mocked-computer-04",
-        1,
-        utc(2024, 3, 28, 19, 39),
-        "329",
+        (
+            "nuke_i",
+            "2024.0701",
+            "user4.lastname",
+            "mocked-computer-04",
+            1,
+            utc(2024, 3, 28, 19, 39),
+            "329",
+        ),
     );
     assert_session(
         &s[8],
-        "nukex_i",
-        "2024.0701",
-        u1,
-        h1,
-        1,
-        utc(2024, 3, 28, 20, 44),
-        "108f",
+        (
+            "nukex_i",
+            "2024.0701",
+            u1,
+            h1,
+            1,
+            utc(2024, 3, 28, 20, 44),
+            "108f",
+        ),
     );
     assert_session(
         &s[9],
-        "nukex_i",
-        "2024.0701",
-        u1,
-        h1,
-        1,
-        utc(2024, 3, 28, 20, 44),
-        "e8",
+        (
+            "nukex_i",
+            "2024.0701",
+            u1,
+            h1,
+            1,
+            utc(2024, 3, 28, 20, 44),
+            "e8",
+        ),
     );
 }
 
@@ -398,34 +422,40 @@ fn converge_csci_tab_indented_v12_with_trailing_spaces() {
     let host = "myserver.example.com";
     assert_session(
         &r.sessions[0],
-        "converge_super",
-        "3.0",
-        "jbemfv",
-        host,
-        29,
-        utc(2021, 11, 1, 14, 1),
-        "15a",
+        (
+            "converge_super",
+            "3.0",
+            "jbemfv",
+            host,
+            29,
+            utc(2021, 11, 1, 14, 1),
+            "15a",
+        ),
     );
     assert_session(
         &r.sessions[1],
-        "converge_super",
-        "3.0",
-        "cdxfdn",
-        host,
-        27,
-        utc(2021, 11, 3, 15, 38),
-        "128",
+        (
+            "converge_super",
+            "3.0",
+            "cdxfdn",
+            host,
+            27,
+            utc(2021, 11, 3, 15, 38),
+            "128",
+        ),
     );
     // The same handle twice with another count (the fixture's last line, no trailing space).
     assert_session(
         &r.sessions[2],
-        "converge_super",
-        "3.0",
-        "jbemfv",
-        host,
-        37,
-        utc(2021, 11, 1, 14, 1),
-        "15a",
+        (
+            "converge_super",
+            "3.0",
+            "jbemfv",
+            host,
+            37,
+            utc(2021, 11, 1, 14, 1),
+            "15a",
+        ),
     );
 }
 
@@ -492,43 +522,51 @@ fn exacorp_tainc_partial_headless_pools_take_the_usage_sections_isv() {
     assert_eq!(r.sessions.len(), 4);
     assert_session(
         &r.sessions[0],
-        "powercase",
-        "1.0",
-        "dfsdgv",
-        "server1",
-        1,
-        utc(2023, 8, 15, 9, 34),
-        "182",
+        (
+            "powercase",
+            "1.0",
+            "dfsdgv",
+            "server1",
+            1,
+            utc(2023, 8, 15, 9, 34),
+            "182",
+        ),
     );
     assert_session(
         &r.sessions[1],
-        "powercase",
-        "1.0",
-        "addvbh",
-        "server2",
-        1,
-        utc(2023, 8, 16, 9, 36),
-        "c4",
+        (
+            "powercase",
+            "1.0",
+            "addvbh",
+            "server2",
+            1,
+            utc(2023, 8, 16, 9, 36),
+            "c4",
+        ),
     );
     assert_session(
         &r.sessions[2],
-        "powercase",
-        "1.0",
-        "wrtgb3",
-        "server3",
-        1,
-        utc(2023, 8, 21, 14, 53),
-        "11c",
+        (
+            "powercase",
+            "1.0",
+            "wrtgb3",
+            "server3",
+            1,
+            utc(2023, 8, 21, 14, 53),
+            "11c",
+        ),
     );
     assert_session(
         &r.sessions[3],
-        "powerdelta",
-        "1.0",
-        "ghnds2",
-        "server4",
-        1,
-        utc(2023, 8, 23, 15, 16),
-        "a2",
+        (
+            "powerdelta",
+            "1.0",
+            "ghnds2",
+            "server4",
+            1,
+            utc(2023, 8, 23, 15, 16),
+            "a2",
+        ),
     );
 }
 

@@ -47,6 +47,8 @@ pub fn parse_licstat_xml(text: &str, ctx: &ParseContext) -> StatusReport {
     let mut walker = Walker {
         builder,
         ctx,
+        xml,
+        row_cursor: (0, 1),
         line_offset: xml_first_line - 1,
         line_count,
     };
@@ -54,7 +56,7 @@ pub fn parse_licstat_xml(text: &str, ctx: &ParseContext) -> StatusReport {
         Ok(doc) => walker.document(&doc),
         Err(error) => {
             let line = walker.line(error.pos().row as usize);
-            walker.diagnose(line, format!("XML not well-formed: {error}"));
+            walker.diagnose_line(line, format!("XML not well-formed: {error}"));
         }
     }
     walker.builder.report
@@ -83,6 +85,10 @@ fn parse_preamble(builder: &mut ReportBuilder, text: &str, ctx: &ParseContext) -
 struct Walker<'c> {
     builder: ReportBuilder,
     ctx: &'c ParseContext,
+    xml: &'c str,
+    /// (byte offset, XML row there) of the last diagnostic: elements come in document order,
+    /// so rows are counted on from there, keeping many diagnostics linear.
+    row_cursor: (usize, usize),
     /// Lines of the input before the XML.
     line_offset: usize,
     line_count: usize,
@@ -91,7 +97,9 @@ struct Walker<'c> {
 impl Walker<'_> {
     fn document(&mut self, doc: &Document<'_>) {
         for node in doc.root_element().descendants().filter(Node::is_element) {
-            let at = self.line(doc.text_pos_at(node.range().start).row as usize);
+            // A byte offset, turned into a line only for a diagnostic: `Document::text_pos_at`
+            // scans from the start, which over all elements is quadratic.
+            let at = node.range().start;
             match node.tag_name().name() {
                 "LICENSE_PATH" => self.license_path(node),
                 "FEATURE" => self.feature(node, at),
@@ -181,7 +189,21 @@ impl Walker<'_> {
         (xml_row.max(1) + self.line_offset).min(self.line_count)
     }
 
-    fn diagnose(&mut self, line: usize, message: impl Into<String>) {
+    /// A diagnostic about the element that starts at byte `at` of the XML.
+    fn diagnose(&mut self, at: usize, message: impl Into<String>) {
+        let (from, row_there) = if at >= self.row_cursor.0 {
+            self.row_cursor
+        } else {
+            (0, 1)
+        };
+        let between = self.xml.get(from..at).unwrap_or("");
+        let row = row_there + between.bytes().filter(|&b| b == b'\n').count();
+        self.row_cursor = (at, row);
+        let line = self.line(row);
+        self.diagnose_line(line, message);
+    }
+
+    fn diagnose_line(&mut self, line: usize, message: impl Into<String>) {
         self.builder
             .report
             .diagnostics
