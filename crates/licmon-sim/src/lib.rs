@@ -121,19 +121,24 @@ fn first_line(u: Utility, spec: &str) -> String {
     }
 }
 
+/// The server address an invocation asks about: the `-c` list or `PORT@HOST` of LM-X.
+pub fn query_spec(inv: &Invocation) -> String {
+    match &inv.command {
+        Command::Lmstat { license, .. } | Command::Rlmstat { license, .. } => {
+            license.clone().unwrap_or_default()
+        }
+        Command::Licstat { host, port, .. } => format!("{port}@{}", host.as_deref().unwrap_or("")),
+        _ => String::new(),
+    }
+}
+
 /// Compute the response to a vendor-utility invocation. `Help`, `ExampleScenario` and `Usage`
 /// are handled by the binary before a scenario is needed.
 pub fn respond(inv: &Invocation, scenario: &Scenario, now: DateTime<Utc>) -> Response {
     let Some(u) = inv.utility else {
         return Response::text(String::new(), String::new(), "none".into());
     };
-    let spec = match &inv.command {
-        Command::Lmstat { license, .. } | Command::Rlmstat { license, .. } => {
-            license.clone().unwrap_or_default()
-        }
-        Command::Licstat { host, port, .. } => format!("{port}@{}", host.as_deref().unwrap_or("")),
-        _ => String::new(),
-    };
+    let spec = query_spec(inv);
     let query = members(&spec);
     let kind = kind_of(u);
     let Some(server) = scenario

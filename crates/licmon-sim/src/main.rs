@@ -48,7 +48,8 @@ fn run(args: &[String], inv: &argv::Invocation, stdout: &mut impl Write) -> anyh
             locate::SCENARIO_FILE
         )
     })?;
-    let scenario = scenario::Scenario::load(&path)?;
+    let scenario =
+        scenario::Scenario::load_for(&path, &scenario::members(&licmon_sim::query_spec(inv)))?;
     let now = locate::now(&env)?;
     let response = respond(inv, &scenario, now);
 

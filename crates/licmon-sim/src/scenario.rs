@@ -207,10 +207,54 @@ impl Scenario {
         Ok(scenario)
     }
 
+    /// Load and validate a whole scenario file.
     pub fn load(path: &std::path::Path) -> anyhow::Result<Scenario> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read scenario file {}", path.display()))?;
         Scenario::parse(&text).with_context(|| format!("in scenario file {}", path.display()))
+    }
+
+    /// Load the parts of a scenario file that `query` needs (see [`Scenario::parse_for`]).
+    pub fn load_for(path: &std::path::Path, query: &[Member]) -> anyhow::Result<Scenario> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read scenario file {}", path.display()))?;
+        Scenario::parse_for(&text, query)
+            .with_context(|| format!("in scenario file {}", path.display()))
+    }
+
+    /// Parse only what a query needs: the top-level keys and the `[[server]]` blocks whose
+    /// `address` line names a queried member (blocks whose address cannot be read cheaply are
+    /// kept too). Large scale-benchmark scenarios then cost a text scan, not a full TOML parse
+    /// of thousands of servers, per invocation.
+    pub fn parse_for(text: &str, query: &[Member]) -> anyhow::Result<Scenario> {
+        let mut selected = String::new();
+        let mut block_start = None;
+        let mut offset = 0;
+        let keep = |block: &str, selected: &mut String| {
+            let wanted = block_address(block).is_none_or(|addr| {
+                members(addr)
+                    .iter()
+                    .any(|m| query.iter().any(|q| q.same(m)))
+            });
+            if wanted {
+                selected.push_str(block);
+            }
+        };
+        for line in text.split_inclusive('\n') {
+            if line.trim_start().starts_with("[[server]]") {
+                match block_start {
+                    Some(start) => keep(&text[start..offset], &mut selected),
+                    None => selected.push_str(&text[..offset]),
+                }
+                block_start = Some(offset);
+            }
+            offset += line.len();
+        }
+        match block_start {
+            Some(start) => keep(&text[start..], &mut selected),
+            None => selected.push_str(text),
+        }
+        Scenario::parse(&selected)
     }
 
     fn validate(&self) -> anyhow::Result<()> {
@@ -277,6 +321,21 @@ impl Scenario {
     }
 }
 
+/// The value of a `address = "..."` line of a server block, if written plainly.
+fn block_address(block: &str) -> Option<&str> {
+    block.lines().find_map(|line| {
+        let rest = line
+            .trim()
+            .strip_prefix("address")?
+            .trim_start()
+            .strip_prefix('=')?
+            .trim();
+        let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+        let inner = &rest[1..];
+        inner.find(quote).map(|end| &inner[..end])
+    })
+}
+
 /// Printed by `licmon-sim example-scenario`.
 pub const EXAMPLE_SCENARIO: &str = include_str!("example-scenario.toml");
 
@@ -303,6 +362,43 @@ mod tests {
         .unwrap();
         assert!(s.find(&members("27000@H2")).is_some());
         assert!(s.find(&members("27001@h2")).is_none());
+    }
+
+    #[test]
+    fn parse_for_keeps_only_the_queried_server() {
+        let text = r#"
+            seed = 5
+            [[server]]
+            kind = "flexnet"
+            address = "27000@a"
+            vendor = "va"
+            [[server.feature]]
+            name = "f"
+            issued = 1
+            [[server]] # comment
+            kind = "rlm"
+            address = '5053@b'
+            vendor = "vb"
+            [[server]]
+            kind = "lmx"
+            address = "6200@c"
+            vendor = "vc"
+            behaviour = "bogus"
+            "#;
+        let s = Scenario::parse_for(text, &members("5053@B")).unwrap();
+        assert_eq!(s.seed, 5);
+        assert_eq!(s.servers.len(), 1);
+        assert_eq!(s.servers[0].vendor, "vb");
+        let s = Scenario::parse_for(text, &members("27000@a")).unwrap();
+        assert_eq!(s.servers[0].features.len(), 1);
+        // The broken block is only an error when it is asked for.
+        assert!(Scenario::parse_for(text, &members("6200@c")).is_err());
+        assert!(
+            Scenario::parse_for(text, &members("1@nowhere"))
+                .unwrap()
+                .servers
+                .is_empty()
+        );
     }
 
     #[test]
