@@ -16,6 +16,7 @@ mod session;
 mod text;
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -50,6 +51,9 @@ enum Section {
     Features,
 }
 
+/// (month, day, hour) -> minute 0 of a uniform hour; see `LmstatParser::start_hours`.
+type HourCache = HashMap<(u32, u32, u32), Option<DateTime<Utc>>, BuildHasherDefault<FxHasher>>;
+
 struct LmstatParser<'c> {
     ctx: &'c ParseContext,
     section: Section,
@@ -59,8 +63,11 @@ struct LmstatParser<'c> {
     features: Vec<Feature>,
     sessions: Vec<Session>,
     diagnostics: Vec<Diagnostic>,
-    /// Resolved start times: a big output repeats the same few minutes many times.
-    starts: HashMap<StartTime, Option<DateTime<Utc>>>,
+    /// Resolved start hours, keyed by (month, day, hour): the instant of minute 0 when every
+    /// minute of that hour resolves to it plus the minutes, `None` when not (a DST change or
+    /// the poll falls inside the hour, or the date is impossible). A big output has many
+    /// checkouts but few distinct hours, and time-zone arithmetic is the costly part.
+    start_hours: HourCache,
     /// Scratch space for the words of a user line.
     words: Vec<(usize, usize)>,
 }
@@ -76,14 +83,17 @@ impl<'c> LmstatParser<'c> {
             features: Vec::new(),
             sessions: Vec::new(),
             diagnostics: Vec::new(),
-            starts: HashMap::new(),
+            start_hours: HashMap::default(),
             words: Vec::new(),
         }
     }
 
     /// One non-blank line, trimmed.
     fn line(&mut self, line_no: usize, t: &str) {
-        if let Some(rest) = t.strip_prefix("Users of ") {
+        // Most lines of a big output are user lines: the cheap test for them comes first.
+        if self.section == Section::Features && session::looks_like_checkout(t) {
+            self.user_line(line_no, t);
+        } else if let Some(rest) = t.strip_prefix("Users of ") {
             self.users_of(line_no, rest);
         } else if let Some(specs) = t.strip_prefix("License server status:") {
             self.nodes.add_specs(specs);
@@ -136,7 +146,7 @@ impl<'c> LmstatParser<'c> {
         }
         let is_pool = t.starts_with('"');
         let reservation = feature::parse_reservation(t);
-        let is_user = session::looks_like_checkout(t);
+        let is_user = session::looks_like_checkout(t); // before "Feature usage info"
         if !(is_pool || reservation.is_some() || is_user) {
             self.diagnose(line_no, "unrecognized line");
             return;
@@ -165,6 +175,10 @@ impl<'c> LmstatParser<'c> {
     }
 
     fn user_line(&mut self, line_no: usize, t: &str) {
+        if self.current.is_none() {
+            self.diagnose(line_no, "feature detail before any `Users of` line");
+            return;
+        }
         let mut words = std::mem::take(&mut self.words);
         match session::parse_checkout(t, &mut words) {
             Ok(checkout) => {
@@ -215,10 +229,22 @@ impl<'c> LmstatParser<'c> {
 
     fn resolve(&mut self, s: StartTime) -> Option<DateTime<Utc>> {
         let ctx = self.ctx;
-        *self
-            .starts
-            .entry(s)
-            .or_insert_with(|| resolve_month_day_time(s.month, s.day, s.hour, s.minute, ctx))
+        let resolve = |minute| resolve_month_day_time(s.month, s.day, s.hour, minute, ctx);
+        let uniform_hour = *self
+            .start_hours
+            .entry((s.month, s.day, s.hour))
+            .or_insert_with(|| {
+                // If minutes 0 and 59 are 59 minutes apart, no offset change or "not after now"
+                // cut-off lies between them, so every minute in between is minute 0 plus minutes.
+                let (first, last) = (resolve(0)?, resolve(59)?);
+                (last - first == Duration::minutes(59)).then_some(first)
+            });
+        match uniform_hour {
+            Some(base) if s.minute <= 59 => {
+                base.checked_add_signed(Duration::minutes(i64::from(s.minute)))
+            }
+            _ => resolve(s.minute),
+        }
     }
 
     fn close_feature(&mut self) {
@@ -240,5 +266,28 @@ impl<'c> LmstatParser<'c> {
         report.sessions = self.sessions;
         report.diagnostics = self.diagnostics;
         report
+    }
+}
+
+/// A multiply-rotate hasher (FxHash) for the start-time cache. Its keys are four numbers from
+/// the output of the license server being polled, not from an adversary, so SipHash's
+/// protection against chosen keys is not worth its cost on every user line.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
     }
 }

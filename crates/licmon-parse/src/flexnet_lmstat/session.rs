@@ -14,7 +14,7 @@ use super::identity::{Identity, split_identity};
 use super::text::{leading_u64, strip_v, word_ranges};
 
 /// A checkout time as lmstat prints it: no year, the server's clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct StartTime {
     pub month: u32,
     pub day: u32,
@@ -42,7 +42,23 @@ const QUEUED_MARK: &str = ") queued for ";
 
 /// Whether a (trimmed) line has the shape of a user line at all.
 pub(super) fn looks_like_checkout(t: &str) -> bool {
-    t.contains(START_MARK) || t.contains(QUEUED_MARK)
+    find_marker(t).is_some()
+}
+
+/// Where the handle group closes: the last `), start ` or `) queued for `, and which it was.
+/// Searching for the `)` byte (memrchr) and comparing there is much cheaper than a substring
+/// search, and most lines end their last parenthesis right at the marker.
+fn find_marker(t: &str) -> Option<(usize, bool)> {
+    t.rmatch_indices(')').find_map(|(p, _)| {
+        let here = t.get(p..)?;
+        if here.starts_with(START_MARK) {
+            Some((p, false))
+        } else if here.starts_with(QUEUED_MARK) {
+            Some((p, true))
+        } else {
+            None
+        }
+    })
 }
 
 /// Parses a trimmed user line; `Err` says what was missing.
@@ -50,13 +66,13 @@ pub(super) fn parse_checkout<'a>(
     t: &'a str,
     words: &mut Vec<(usize, usize)>,
 ) -> Result<Checkout<'a>, &'static str> {
-    let (head, tail, queued) = if let Some(p) = t.rfind(START_MARK) {
-        (&t[..=p], &t[p + START_MARK.len()..], false)
-    } else if let Some(p) = t.rfind(QUEUED_MARK) {
-        (&t[..=p], &t[p + QUEUED_MARK.len()..], true)
+    let (p, queued) = find_marker(t).ok_or("no `, start` or `queued for` after the handle")?;
+    let mark_len = if queued {
+        QUEUED_MARK.len()
     } else {
-        return Err("no `, start` or `queued for` after the handle");
+        START_MARK.len()
     };
+    let (head, tail) = (&t[..=p], t.get(p + mark_len..).unwrap_or(""));
     // head ends with `(vVERSION) (SERVER/PORT HANDLE)`.
     let handle_open = head.rfind('(').ok_or("no `(server/port handle)`")?;
     let handle_group = head.get(handle_open + 1..head.len() - 1).unwrap_or("");

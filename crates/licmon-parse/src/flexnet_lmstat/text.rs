@@ -3,9 +3,11 @@
 
 /// Lines every lmutil prints around the data and that carry nothing to parse: copyright banners
 /// (`lmutil - Copyright (c) ...`, `lmstat - Copyright ...`), `lmstat -v`'s version line, the
-/// status banner with the client's clock, and lmutil's process-detection notice.
+/// status banner with the client's clock, and lmutil's process-detection notice. (Copyright
+/// banners start with the utility's name, `lm...`; testing that first keeps the substring search
+/// off the other lines.)
 pub(super) fn is_banner(t: &str) -> bool {
-    t.contains(" - Copyright")
+    (t.starts_with("lm") && t.contains(" - Copyright"))
         || t == "lmstat"
         || (t.starts_with("lmstat v") && t.contains(" build "))
         || t.starts_with("Flexible License Manager status on")
