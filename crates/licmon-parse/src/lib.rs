@@ -77,6 +77,10 @@ pub trait LogParser {
         diagnostics: &mut Vec<Diagnostic>,
     );
 
+    /// End of input: emit anything held back (e.g. an event waiting to see whether the next
+    /// line continues it). A live log that may still grow is not finished.
+    fn finish(&mut self, _events: &mut Vec<LogEvent>, _diagnostics: &mut Vec<Diagnostic>) {}
+
     /// The state to store with a checkpoint (small JSON).
     fn checkpoint(&self) -> serde_json::Value;
 
@@ -95,8 +99,12 @@ pub enum LogFormat {
 }
 
 impl LogFormat {
-    pub const ALL: &'static [LogFormat] =
-        &[LogFormat::FlexnetDebuglog, LogFormat::RlmReportlog, LogFormat::LmxLog, LogFormat::Csv];
+    pub const ALL: &'static [LogFormat] = &[
+        LogFormat::FlexnetDebuglog,
+        LogFormat::RlmReportlog,
+        LogFormat::LmxLog,
+        LogFormat::Csv,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {

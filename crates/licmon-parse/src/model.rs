@@ -29,7 +29,10 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(line: usize, message: impl Into<String>) -> Self {
-        Self { line, message: message.into() }
+        Self {
+            line,
+            message: message.into(),
+        }
     }
 }
 
@@ -139,7 +142,11 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(feature: impl Into<String>, user: impl Into<String>, host: impl Into<String>) -> Self {
+    pub fn new(
+        feature: impl Into<String>,
+        user: impl Into<String>,
+        host: impl Into<String>,
+    ) -> Self {
         Self {
             feature: feature.into(),
             user: user.into(),

@@ -210,13 +210,11 @@ impl ReportLogParser {
             "INUSE" => self.in_use(t),
             "START" => self.start(n, t, events, diags),
             "SHUTDOWN" => self.shutdown(n, t, events, diags),
-            "TIMEJUMP" => {
-                if self.dated(t.get(2), t.get(3)).is_none() {
-                    diags.push(Diagnostic::new(
-                        n,
-                        "TIMEJUMP record without a readable date",
-                    ));
-                }
+            "TIMEJUMP" if self.dated(t.get(2), t.get(3)).is_none() => {
+                diags.push(Diagnostic::new(
+                    n,
+                    "TIMEJUMP record without a readable date",
+                ));
             }
             first if first.matches('/').count() == 2 => self.periodic_timestamp(n, t, diags),
             _ => {} // PRODUCT, AUTH, LOG, END, SWITCH, header lines, ...: nothing for usage.

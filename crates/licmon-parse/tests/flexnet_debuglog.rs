@@ -39,6 +39,7 @@ fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap()
 }
 
+#[allow(clippy::too_many_arguments)] // one argument per field checked reads best in the tests
 fn assert_event(
     e: &LogEvent,
     kind: EventKind,

@@ -6,6 +6,7 @@
 //! print; `main.rs` only does I/O (find the scenario, write, log, hang).
 
 pub mod argv;
+pub mod cli;
 pub mod common;
 pub mod flexnet;
 pub mod hash;

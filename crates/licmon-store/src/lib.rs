@@ -104,6 +104,17 @@ impl SqlStore {
         Ok(())
     }
 
+    /// A transaction that will write. SQLite must take the write lock up front (`IMMEDIATE`):
+    /// a deferred transaction that reads first fails with SQLITE_BUSY_SNAPSHOT, which no busy
+    /// timeout retries, when another writer commits in between.
+    pub(crate) async fn write_tx(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        };
+        Ok(self.pool.begin_with(begin).await?)
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

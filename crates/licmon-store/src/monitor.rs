@@ -23,7 +23,7 @@ impl MonitorStore for SqlStore {
         let at = millis(snapshot.taken_at);
         let body =
             serde_json::to_string(snapshot).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let previous = previous_snapshot(&mut tx, id).await?;
         sync_sessions(&mut tx, id, snapshot).await?;
         write_change_points(&mut tx, id, at, previous.as_ref(), &snapshot.features).await?;
@@ -246,7 +246,10 @@ async fn sync_sessions(
     Ok(())
 }
 
-fn counts(f: &FeatureUsage) -> (Option<u64>, u64, u64, u64, u64) {
+/// issued, in use, reserved, borrowed, queued: what a change point records.
+type Counts = (Option<u64>, u64, u64, u64, u64);
+
+fn counts(f: &FeatureUsage) -> Counts {
     (f.issued, f.in_use, f.reserved, f.borrowed, f.queued)
 }
 
@@ -263,7 +266,7 @@ async fn write_change_points(
         .map(|p| p.features.iter().map(|f| (f.name.as_str(), f)).collect())
         .unwrap_or_default();
     let now_names: HashSet<&str> = features.iter().map(|f| f.name.as_str()).collect();
-    let mut changes: Vec<(&str, (Option<u64>, u64, u64, u64, u64))> = features
+    let mut changes: Vec<(&str, Counts)> = features
         .iter()
         .filter(|f| {
             before

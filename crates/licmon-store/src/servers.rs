@@ -116,7 +116,7 @@ impl ServerStore for SqlStore {
     async fn delete_server(&self, id: ServerId) -> StoreResult<()> {
         // Children first: SQLite only cascades with the foreign_keys pragma, and being explicit
         // keeps both backends identical.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         for table in [
             "current_snapshots",
             "sessions",

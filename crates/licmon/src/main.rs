@@ -1,1 +1,115 @@
-fn main() {}
+//! `licmon`: the command line. Subcommands parse their flags, load the configuration and call
+//! into the library crates; no business rules live here.
+
+mod config;
+mod demo;
+mod parse_cmd;
+mod serve;
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{CommonFlags, Config, LogFormat};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "licmon",
+    version,
+    about = "Monitor for software license servers (FlexNet, RLM, LM-X, ...)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the web server, the API and (unless --no-monitoring) the poll engine.
+    Serve(serve::ServeArgs),
+    /// Start the whole system with simulated license servers on a fresh SQLite file.
+    Demo(demo::DemoArgs),
+    /// Parse a status output or log file and print what licmon understands, as JSON.
+    Parse(parse_cmd::ParseArgs),
+    /// Show or explain the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print a commented example configuration file with every default.
+    Example,
+    /// Print the configuration in effect (passwords hidden).
+    Show(CommonFlags),
+}
+
+fn main() -> ExitCode {
+    // `licmon demo` links the vendor utilities' names to this binary: act as the simulator.
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let invoked_as = args
+        .first()
+        .map(|a| a.rsplit('/').next().unwrap_or(a))
+        .unwrap_or_default();
+    if demo::SIMULATED_UTILITIES.contains(&invoked_as) {
+        return licmon_sim::cli::run_cli(&args);
+    }
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Parse(args) => parse_cmd::run(args),
+        Command::Config(ConfigCommand::Example) => {
+            print!("{}", config::EXAMPLE);
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Show(flags)) => {
+            load_config(&flags).map(|c| print!("{}", c.redacted_toml()))
+        }
+        Command::Serve(args) => with_runtime(|| serve::run(args)),
+        Command::Demo(args) => with_runtime(|| demo::run(args)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("licmon: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn with_runtime<F, Fut>(f: F) -> anyhow::Result<()>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(f())
+}
+
+pub fn process_env() -> BTreeMap<String, String> {
+    std::env::vars().collect()
+}
+
+pub fn load_config(flags: &CommonFlags) -> anyhow::Result<Config> {
+    let config = Config::load(flags, &process_env())?;
+    config.validate()?;
+    Ok(config)
+}
+
+/// Structured logs on stderr: human-readable text, or JSON for log collectors. `RUST_LOG`
+/// refines the level (default: info).
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}

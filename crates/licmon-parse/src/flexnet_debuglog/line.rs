@@ -113,12 +113,12 @@ fn split_feature(body: &str) -> Option<(&str, &str)> {
 
 /// UNSUPPORTED lines put the license key in parentheses before the user: `(BF04C1B183DD400E147F)`.
 fn skip_unsupported_key(rest: &str) -> &str {
-    if let Some(inner) = rest.strip_prefix('(') {
-        if let Some(close) = inner.find(')') {
-            let key = inner.get(..close).unwrap_or("");
-            if !key.is_empty() && !key.contains(' ') {
-                return inner.get(close + 1..).unwrap_or("").trim_start();
-            }
+    if let Some(inner) = rest.strip_prefix('(')
+        && let Some(close) = inner.find(')')
+    {
+        let key = inner.get(..close).unwrap_or("");
+        if !key.is_empty() && !key.contains(' ') {
+            return inner.get(close + 1..).unwrap_or("").trim_start();
         }
     }
     rest
@@ -165,11 +165,9 @@ fn parse_tail<'a>(mut tail: &'a str, out: &mut Body<'a>) {
 
 /// Apply one parenthesised group (without its outer parentheses) to the body.
 pub(super) fn apply_group<'a>(group: &'a str, closed: bool, out: &mut Body<'a>) {
-    if closed {
-        if let Some(n) = license_count(group) {
-            out.count = Some(n);
-            return;
-        }
+    if closed && let Some(n) = license_count(group) {
+        out.count = Some(n);
+        return;
     }
     if out.reason.is_none() {
         out.reason = Some(group.trim());
@@ -243,10 +241,10 @@ pub(super) fn banner(message: &str) -> Option<(&str, NaiveDate)> {
 
 /// `(@adskflex-SLOG@) rest` → `rest`.
 pub(super) fn strip_slog_tag(message: &str) -> &str {
-    if let Some(inner) = message.strip_prefix("(@") {
-        if let Some(end) = inner.find("@)") {
-            return inner.get(end + 2..).unwrap_or("").trim_start();
-        }
+    if let Some(inner) = message.strip_prefix("(@")
+        && let Some(end) = inner.find("@)")
+    {
+        return inner.get(end + 2..).unwrap_or("").trim_start();
     }
     message
 }

@@ -188,10 +188,10 @@ impl DebugLogParser {
         let Some(p) = self.pending.as_mut() else {
             return false;
         };
-        if let Some((pre, key)) = prefix {
-            if pre.time != p.time_of_day || key != p.daemon_key {
-                return false;
-            }
+        if let Some((pre, key)) = prefix
+            && (pre.time != p.time_of_day || key != p.daemon_key)
+        {
+            return false;
         }
         if p.continuations >= MAX_CONTINUATIONS {
             return false;
@@ -292,11 +292,11 @@ impl Pending {
     }
 
     fn into_event(mut self) -> LogEvent {
-        if self.reason_open {
-            if let Some(r) = self.event.reason.as_mut() {
-                let trimmed = r.trim_end().to_owned();
-                *r = trimmed;
-            }
+        if self.reason_open
+            && let Some(r) = self.event.reason.as_mut()
+        {
+            let trimmed = r.trim_end().to_owned();
+            *r = trimmed;
         }
         self.event
     }
@@ -340,6 +340,10 @@ impl Pending {
 }
 
 impl LogParser for DebugLogParser {
+    fn finish(&mut self, events: &mut Vec<LogEvent>, _diagnostics: &mut Vec<Diagnostic>) {
+        DebugLogParser::finish(self, events);
+    }
+
     fn push_line(
         &mut self,
         line_no: usize,

@@ -1,0 +1,38 @@
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use licmon_store::{StatusSettings, Store};
+
+/// Where "now" comes from: the system clock in production, a fixed one in tests.
+#[derive(Clone)]
+pub enum Clock {
+    System,
+    Fixed(DateTime<Utc>),
+}
+
+impl Clock {
+    pub fn now(&self) -> DateTime<Utc> {
+        match self {
+            Clock::System => Utc::now(),
+            Clock::Fixed(t) => *t,
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub status: StatusSettings,
+    pub clock: Clock,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, status: StatusSettings) -> Self {
+        Self {
+            store,
+            status,
+            clock: Clock::System,
+        }
+    }
+}

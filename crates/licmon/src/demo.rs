@@ -1,0 +1,338 @@
+//! `licmon demo`: the whole system on a fresh SQLite file, polling simulated license servers.
+//!
+//! The simulator is built into this binary: the demo makes a folder with symlinks named like
+//! the vendor utilities (`lmutil`, `rlmutil`, `lmxendutil`) that point back at `licmon`, plus
+//! the scenario they read; `main` hands such invocations to `licmon_sim`. The servers are
+//! ordinary license servers whose utility path points into that folder, so the demo exercises
+//! exactly the production poll path.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use chrono::Utc;
+use licmon_core::server::{DataSourceInput, LicenseServerInput};
+use licmon_store::ServerStore;
+
+use crate::config::CommonFlags;
+
+/// Names under which `licmon` acts as the simulator.
+pub const SIMULATED_UTILITIES: [&str; 3] = ["lmutil", "rlmutil", "lmxendutil"];
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    /// Address and port to listen on.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Folder for the demo's database and simulator (emptied of a previous demo's database).
+    #[arg(long, value_name = "DIR", default_value = "licmon-demo")]
+    pub data_dir: PathBuf,
+}
+
+/// One simulated license server of the demo.
+struct DemoServer {
+    name: &'static str,
+    kind: &'static str,
+    vendor: &'static str,
+    address: &'static str,
+    time_zone: &'static str,
+    interval: i64,
+    utility: &'static str,
+    description: &'static str,
+}
+
+const SERVERS: &[DemoServer] = &[
+    DemoServer {
+        name: "ansys-prod",
+        kind: "flexnet",
+        vendor: "ANSYS",
+        address: "1055@ansys-lic1",
+        time_zone: "Europe/Berlin",
+        interval: 10,
+        utility: "lmutil",
+        description: "CFD and mechanical solvers",
+    },
+    DemoServer {
+        name: "abaqus-triad",
+        kind: "flexnet",
+        vendor: "Dassault Systèmes",
+        address: "27000@abq-a,27000@abq-b,27000@abq-c",
+        time_zone: "Europe/Paris",
+        interval: 15,
+        utility: "lmutil",
+        description: "Redundant triad; abq-c is unreachable",
+    },
+    DemoServer {
+        name: "matlab-campus",
+        kind: "flexnet",
+        vendor: "MathWorks",
+        address: "27000@mlm1",
+        time_zone: "America/New_York",
+        interval: 12,
+        utility: "lmutil",
+        description: "Reservations for teaching labs; queues at peak",
+    },
+    DemoServer {
+        name: "nuke-render",
+        kind: "rlm",
+        vendor: "Foundry",
+        address: "5053@rlm-vfx",
+        time_zone: "America/Los_Angeles",
+        interval: 20,
+        utility: "rlmutil",
+        description: "Compositing seats",
+    },
+    DemoServer {
+        name: "converge-cfd",
+        kind: "rlm",
+        vendor: "Convergent Science",
+        address: "5053@rlm-cfd",
+        time_zone: "America/Chicago",
+        interval: 20,
+        utility: "rlmutil",
+        description: "License server is down",
+    },
+    DemoServer {
+        name: "altair-units",
+        kind: "lmx",
+        vendor: "Altair",
+        address: "6200@lmx-altair",
+        time_zone: "Europe/Berlin",
+        interval: 15,
+        utility: "lmxendutil",
+        description: "HyperWorks units (token-based)",
+    },
+    DemoServer {
+        name: "cadence-legacy",
+        kind: "flexnet",
+        vendor: "Cadence",
+        address: "5280@cds-old",
+        time_zone: "Asia/Tokyo",
+        interval: 10,
+        utility: "lmutil",
+        description: "Old server whose lmutil hangs",
+    },
+];
+
+const SCENARIO: &str = r#"# Written by `licmon demo`: the simulated license servers behind the demo.
+seed = 2026
+
+[[server]]
+kind = "flexnet"
+address = "1055@ansys-lic1"
+vendor = "ansyslmd"
+time_zone = "Europe/Berlin"
+lmgrd_version = "v11.19.5"
+[[server.feature]]
+name = "cfd_solver"
+version = "2025.1"
+issued = 40
+expires = "2027-03-31"
+users = 45
+peak = 0.9
+[[server.feature]]
+name = "mech_hpc"
+version = "2025.1"
+issued = 128
+licenses_per_checkout = 16
+expires = "2026-12-15"
+users = 12
+peak = 0.75
+[[server.feature]]
+name = "prepost"
+version = "2025.1"
+issued = 25
+expires = "permanent"
+users = 30
+peak = 0.6
+borrowed = 1
+
+[[server]]
+kind = "flexnet"
+address = "27000@abq-a,27000@abq-b,27000@abq-c"
+vendor = "ABAQUSLM"
+triad_down_member = 2
+time_zone = "Europe/Paris"
+[[server.feature]]
+name = "abaqus"
+version = "6.24"
+issued = 300
+licenses_per_checkout = 12
+expires = "2027-06-30"
+users = 20
+peak = 0.8
+[[server.feature]]
+name = "cae"
+version = "6.24"
+issued = 20
+expires = "2027-06-30"
+users = 25
+peak = 0.7
+
+[[server]]
+kind = "flexnet"
+address = "27000@mlm1"
+vendor = "MLM"
+time_zone = "America/New_York"
+[[server.feature]]
+name = "MATLAB"
+version = "53"
+issued = 50
+reserved = 6
+expires = "2026-12-31"
+users = 90
+peak = 1.0
+queued = 3
+[[server.feature]]
+name = "Simulink"
+version = "53"
+issued = 20
+reserved = 2
+expires = "2026-12-31"
+users = 30
+peak = 0.8
+[[server.feature]]
+name = "Optimization_Toolbox"
+version = "53"
+issued = 10
+expires = "2026-12-31"
+users = 12
+peak = 0.5
+
+[[server]]
+kind = "rlm"
+address = "5053@rlm-vfx"
+vendor = "foundry"
+time_zone = "America/Los_Angeles"
+[[server.feature]]
+name = "nuke_i"
+version = "2024.0701"
+issued = 22
+users = 30
+peak = 0.7
+expires = "permanent"
+[[server.feature]]
+name = "nukex_i"
+version = "2024.0701"
+issued = 8
+users = 10
+peak = 0.6
+expires = "2027-01-31"
+
+[[server]]
+kind = "rlm"
+address = "5053@rlm-cfd"
+vendor = "csci"
+behaviour = "down"
+time_zone = "America/Chicago"
+[[server.feature]]
+name = "converge_super"
+version = "3.0"
+issued = 4
+users = 4
+
+[[server]]
+kind = "lmx"
+address = "6200@lmx-altair"
+vendor = "ALTAIR"
+time_zone = "Europe/Berlin"
+[[server.feature]]
+name = "HyperWorks"
+version = "21.0"
+issued = 100000
+licenses_per_checkout = 5000
+users = 15
+peak = 0.6
+expires = "2026-12-31"
+
+[[server]]
+kind = "flexnet"
+address = "5280@cds-old"
+vendor = "cdslmd"
+behaviour = "hang"
+time_zone = "Asia/Tokyo"
+[[server.feature]]
+name = "Virtuoso_Schematic_Editor_XL"
+version = "22.1"
+issued = 10
+users = 10
+"#;
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let flags = CommonFlags {
+        data_dir: Some(args.data_dir.clone()),
+        ..Default::default()
+    };
+    let mut config = crate::load_config(&flags)?;
+    // A demo always starts fresh on SQLite in its own folder, whatever the environment says.
+    config.database = None;
+    config.monitoring = true;
+    config.listen = args.listen;
+    crate::init_logging(config.log_format);
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
+    for leftover in ["licmon.db", "licmon.db-wal", "licmon.db-shm"] {
+        let path = args.data_dir.join(leftover);
+        if path.exists() {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+    }
+    let sim_dir = prepare_simulator(&args.data_dir)?;
+    let store = crate::serve::open_store(&config).await?;
+    for s in SERVERS {
+        let input = LicenseServerInput {
+            name: s.name.into(),
+            kind: s.kind.into(),
+            vendor: s.vendor.into(),
+            address: Some(s.address.into()),
+            description: s.description.into(),
+            time_zone: Some(s.time_zone.into()),
+            query_interval_secs: Some(s.interval),
+            utility_path: Some(sim_dir.join(s.utility).display().to_string()),
+            data_sources: Some(DataSourceInput {
+                remote: Some(true),
+                import: None,
+                end_user: None,
+            }),
+        };
+        let settings = input
+            .validate()
+            .map_err(|e| anyhow::anyhow!("demo server {}: {e}", s.name))?;
+        store.create_server(&settings, Utc::now()).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (try --listen 127.0.0.1:8081)",
+                config.listen
+            )
+        })?;
+    let address = listener.local_addr()?;
+    println!(
+        "licmon demo: {} simulated license servers, database in {}",
+        SERVERS.len(),
+        args.data_dir.display()
+    );
+    println!("Open http://{address}/ (Ctrl-C to stop)");
+    crate::serve::run_node(config, store, listener, crate::serve::shutdown_signal()).await
+}
+
+/// The simulator folder: the scenario and a symlink per vendor utility pointing at this binary.
+fn prepare_simulator(data_dir: &Path) -> anyhow::Result<PathBuf> {
+    let sim_dir = std::fs::canonicalize(data_dir)?.join("sim");
+    std::fs::create_dir_all(&sim_dir)?;
+    std::fs::write(sim_dir.join("licmon-sim.toml"), SCENARIO)?;
+    let exe = std::env::current_exe()
+        .context("cannot find the licmon binary to simulate utilities with")?;
+    for name in SIMULATED_UTILITIES {
+        let link = sim_dir.join(name);
+        if link.symlink_metadata().is_ok() {
+            std::fs::remove_file(&link)?;
+        }
+        std::os::unix::fs::symlink(&exe, &link)
+            .with_context(|| format!("cannot create {}", link.display()))?;
+    }
+    Ok(sim_dir)
+}

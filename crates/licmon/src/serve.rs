@@ -1,0 +1,174 @@
+//! `licmon serve`: the store, the web server, the collector and the node heartbeat, with a
+//! graceful shutdown on Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+use licmon_collect::{Collector, CollectorConfig};
+use licmon_server::AppState;
+use licmon_store::{DatabaseUrl, MonitorStore, NodeHeartbeat, SqlStore, StatusSettings, Store};
+use tokio::sync::watch;
+
+use crate::config::{CommonFlags, Config};
+
+/// How often a node says it is alive; three missed heartbeats make it dead.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub common: CommonFlags,
+    /// Address and port to listen on, e.g. 0.0.0.0:8080.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+    /// Serve the web UI and API without polling license servers (they show Unmonitored).
+    #[arg(long)]
+    pub no_monitoring: bool,
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let mut config = crate::load_config(&args.common)?;
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if args.no_monitoring {
+        config.monitoring = false;
+    }
+    crate::init_logging(config.log_format);
+    let store = open_store(&config).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, monitoring = config.monitoring, "licmon is listening on http://{address}/");
+    run_node(config, store, listener, shutdown_signal()).await
+}
+
+/// Opens the configured database (or the default SQLite file) and migrates it.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<SqlStore>> {
+    let url = match &config.database {
+        Some(url) => DatabaseUrl::parse(url)?,
+        None => {
+            std::fs::create_dir_all(&config.data_dir).with_context(|| {
+                format!(
+                    "cannot create the data folder {}",
+                    config.data_dir.display()
+                )
+            })?;
+            DatabaseUrl::sqlite_in(&config.data_dir)
+        }
+    };
+    let store = SqlStore::open(&url).await?;
+    tracing::info!(database = %licmon_store::redact(&url.url), "database ready");
+    Ok(Arc::new(store))
+}
+
+pub fn status_settings(config: &Config) -> StatusSettings {
+    StatusSettings {
+        max_license_servers: config.max_license_servers,
+        agent_window: chrono::Duration::seconds(config.agent_window_secs as i64),
+        ..StatusSettings::default()
+    }
+}
+
+/// Runs one licmon node until `shutdown` resolves.
+pub async fn run_node(
+    config: Config,
+    store: Arc<SqlStore>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let node = NodeHeartbeat {
+        node_id: format!(
+            "{}-{}-{}",
+            hostname(),
+            std::process::id(),
+            Utc::now().timestamp_millis()
+        ),
+        host: hostname(),
+        started_at: Utc::now(),
+        heartbeat_at: Utc::now(),
+        collector_running: config.monitoring,
+    };
+    store.heartbeat(&node).await?;
+    let heartbeat = tokio::spawn(heartbeat_loop(store.clone(), node.clone(), stop_rx.clone()));
+    let collector = config.monitoring.then(|| {
+        let collector_config = CollectorConfig {
+            utilities: config.utilities.clone(),
+            poll_concurrency: config.poll_concurrency,
+            max_output_bytes: config.max_output_bytes,
+            max_license_servers: config.max_license_servers,
+            ..CollectorConfig::default()
+        };
+        let dyn_store: Arc<dyn Store> = store.clone();
+        tokio::spawn(Collector::new(dyn_store, collector_config).run(stop_rx.clone()))
+    });
+    let state = AppState::new(store.clone(), status_settings(&config));
+    let stop_for_server = stop_tx.clone();
+    let served = licmon_server::serve(listener, state, async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        let _ = stop_for_server.send(true);
+    })
+    .await;
+    let _ = stop_tx.send(true);
+    if let Some(collector) = collector {
+        let _ = collector.await;
+    }
+    let _ = heartbeat.await;
+    // A clean stop says so at once, so that other nodes and pages show Unmonitored without
+    // waiting for the heartbeat to go stale.
+    if let Err(e) = store.remove_node(&node.node_id).await {
+        tracing::warn!(error = %e, "cannot unregister this node");
+    }
+    store.close().await;
+    served.context("the web server failed")
+}
+
+async fn heartbeat_loop(
+    store: Arc<SqlStore>,
+    mut node: NodeHeartbeat,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(HEARTBEAT_EVERY) => {}
+            _ = stop.changed() => return,
+        }
+        node.heartbeat_at = Utc::now();
+        if let Err(e) = store.heartbeat(&node).await {
+            tracing::warn!(error = %e, "cannot write the heartbeat");
+        }
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
