@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::{DateTime, TimeZone, Utc};
-use licmon_parse::{Diagnostic, EventKind, LogEvent, LogFormat, LogParser};
+use licmon_parse::{Diagnostic, EventKind, LogEvent, LogFormat};
 
 fn own_fixture(name: &str) -> String {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
