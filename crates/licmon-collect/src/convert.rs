@@ -14,12 +14,11 @@ pub fn down_reason(report: &StatusReport) -> Option<String> {
     })
 }
 
-/// A report with nothing understood at all (no node, no feature, no session) is not a
-/// successful poll: the output was not what the utility should print.
+/// Every status utility names the server it talked to (FlexNet's `License server status:`,
+/// RLM's `rlm status on`, LM-X's license path) or a vendor daemon. An output that names neither
+/// is not what the utility prints, even if some line looks like a feature (garbage can).
 pub fn unparseable_reason(report: &StatusReport) -> Option<String> {
-    let understood = !report.servers.is_empty()
-        || !report.features.is_empty()
-        || !report.vendor_daemons.is_empty();
+    let understood = !report.servers.is_empty() || !report.vendor_daemons.is_empty();
     if understood {
         return None;
     }
