@@ -1,27 +1,26 @@
 //! Server-rendered pages. Templates are compiled and type-checked with the binary (askama);
 //! the stylesheet and script are embedded, so pages work on air-gapped networks.
 
+mod dashboard;
+mod server;
+
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
-use licmon_core::ServerId;
-use licmon_core::snapshot::Snapshot;
-use licmon_store::overviews;
 
+use crate::AppState;
 use crate::api::views::ServerView;
-use crate::{ApiError, AppState};
 
-const STYLE: &str = include_str!("../assets/style.css");
-const SCRIPT: &str = include_str!("../assets/app.js");
+const STYLE: &str = include_str!("../../assets/style.css");
+const SCRIPT: &str = include_str!("../../assets/app.js");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(dashboard))
-        .route("/servers/{id}", get(server_page))
+        .route("/", get(dashboard::dashboard))
+        .route("/servers/{id}", get(server::server_page))
         .route(
             "/assets/style.css",
             get(|| async { asset(STYLE, "text/css; charset=utf-8") }),
@@ -43,7 +42,7 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
         .into_response()
 }
 
-fn render(template: impl Template) -> Response {
+pub(crate) fn render(template: impl Template) -> Response {
     match template.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
@@ -85,14 +84,7 @@ pub struct Row {
     pub last_update: String,
 }
 
-#[derive(Template)]
-#[template(path = "dashboard.html")]
-struct Dashboard {
-    rows: Vec<Row>,
-    now: String,
-}
-
-fn row(view: ServerView, now: DateTime<Utc>) -> Row {
+pub(crate) fn row(view: ServerView, now: DateTime<Utc>) -> Row {
     Row {
         remote_class: badge_class(&view.statuses.remote),
         import_class: badge_class(&view.statuses.import),
@@ -101,51 +93,4 @@ fn row(view: ServerView, now: DateTime<Utc>) -> Row {
         last_update: view.last_update.map(|t| t.to_rfc3339()).unwrap_or_default(),
         view,
     }
-}
-
-async fn dashboard(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let now = state.clock.now();
-    let all = overviews(state.store.as_ref(), now, state.status).await?;
-    let rows = all
-        .iter()
-        .map(|o| row(ServerView::from_overview(o), now))
-        .collect();
-    Ok(render(Dashboard {
-        rows,
-        now: now.to_rfc3339(),
-    }))
-}
-
-#[derive(Template)]
-#[template(path = "server.html")]
-struct ServerPage {
-    row: Row,
-    snapshot: Option<Snapshot>,
-    live: bool,
-}
-
-async fn server_page(
-    State(state): State<AppState>,
-    Path(id): Path<ServerId>,
-) -> Result<Response, ApiError> {
-    let now = state.clock.now();
-    let all = overviews(state.store.as_ref(), now, state.status).await?;
-    let Some(o) = all.iter().find(|o| o.server.id == id) else {
-        return Ok((
-            StatusCode::NOT_FOUND,
-            Html("<h1>No such license server</h1>"),
-        )
-            .into_response());
-    };
-    let live = o.server.kind.supports(licmon_core::DataSource::Remote);
-    let snapshot = if live {
-        state.store.current_snapshot(id).await?
-    } else {
-        None
-    };
-    Ok(render(ServerPage {
-        row: row(ServerView::from_overview(o), now),
-        snapshot,
-        live,
-    }))
 }
