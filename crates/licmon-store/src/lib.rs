@@ -8,6 +8,7 @@
 //!   driver, so they cannot differ in behaviour; the shared suite in `tests/suite` proves it.
 //! - Times are stored as Unix milliseconds in UTC.
 
+mod auth;
 mod error;
 mod events;
 mod history;
@@ -24,6 +25,10 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
+pub use auth::{
+    ApiToken, AuthStore, FailedLogins, LoginAttempt, LoginSession, NewUser, Role, TokenScope, User,
+    UserId,
+};
 pub use error::{StoreError, StoreResult};
 pub use overview::{ServerOverview, StatusSettings, overviews};
 pub use traits::*;

@@ -198,4 +198,7 @@ pub trait EventLog: Send + Sync {
 }
 
 /// Every role: what the server and the CLI hold.
-pub trait Store: ServerStore + MonitorStore + HistoryStore + EventLog {}
+pub trait Store:
+    ServerStore + MonitorStore + HistoryStore + EventLog + crate::auth::AuthStore
+{
+}

@@ -88,3 +88,4 @@ async fn open() -> Option<Handle> {
 }
 
 backend_tests!(open);
+auth_backend_tests!(open);

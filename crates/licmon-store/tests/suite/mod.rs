@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod auth;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use licmon_core::server::{LicenseServerInput, ServerSettings};
 use licmon_core::snapshot::{Checkout, FeatureUsage, Snapshot};
