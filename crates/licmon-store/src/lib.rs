@@ -14,8 +14,10 @@ mod events;
 mod history;
 mod monitor;
 mod overview;
+mod preferences;
 mod rows;
 mod servers;
+mod session_totals;
 mod traits;
 mod url;
 
@@ -31,6 +33,8 @@ pub use auth::{
 };
 pub use error::{StoreError, StoreResult};
 pub use overview::{ServerOverview, StatusSettings, overviews};
+pub use preferences::{ANONYMOUS_USER, PreferenceStore};
+pub use session_totals::{SessionTotal, SessionTotals, TotalsBy};
 pub use traits::*;
 pub use url::{Backend, DatabaseUrl, redact};
 

@@ -199,6 +199,12 @@ pub trait EventLog: Send + Sync {
 
 /// Every role: what the server and the CLI hold.
 pub trait Store:
-    ServerStore + MonitorStore + HistoryStore + EventLog + crate::auth::AuthStore
+    ServerStore
+    + MonitorStore
+    + HistoryStore
+    + EventLog
+    + crate::auth::AuthStore
+    + crate::preferences::PreferenceStore
+    + crate::session_totals::SessionTotals
 {
 }

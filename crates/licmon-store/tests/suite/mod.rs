@@ -12,6 +12,9 @@ use licmon_core::status::ImportOutcome;
 use licmon_core::{RemoteStatus, ServerAddress};
 use licmon_store::*;
 
+mod ui;
+pub use ui::*;
+
 #[macro_export]
 macro_rules! backend_tests {
     ($open:path) => {
@@ -21,6 +24,8 @@ macro_rules! backend_tests {
             identical_checkouts_are_distinct_sessions, change_points_and_rollups,
             statuses_from_stored_facts, capacity_by_creation_order, import_outcome_round_trips,
             event_log_newest_first, session_filters_and_paging, unicode_and_sql_metacharacters_survive);
+        $crate::backend_tests!(@cases $open;
+            preferences_hide_and_show_per_user, session_totals_per_user_and_host);
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
         $(

@@ -1,0 +1,9 @@
+-- Per-user preferences of the web UI: which license servers a user hides from their dashboard
+-- and reports. `user_id` is the account of the users table; 0 stands for "everyone" while the
+-- UI runs without logins. No row = shown.
+CREATE TABLE preferences (
+    user_id   INTEGER NOT NULL,
+    server_id INTEGER NOT NULL REFERENCES license_servers(id) ON DELETE CASCADE,
+    hidden    INTEGER NOT NULL,
+    PRIMARY KEY (user_id, server_id)
+);
