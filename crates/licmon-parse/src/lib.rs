@@ -10,6 +10,15 @@ pub mod flexnet_lmstat;
 pub mod lmx_licstat;
 pub mod rlm_rlmstat;
 
+pub mod custom_xml;
+pub mod dsls_usage;
+pub mod ibm_lum;
+pub mod lsdyna_qrun;
+pub mod mathlm_monitorlm;
+pub mod olicense_olixtool;
+pub mod sentinel_lsmon;
+mod wallclock;
+
 pub mod csv_events;
 pub mod flexnet_debuglog;
 pub mod lmx_log;
@@ -27,6 +36,13 @@ pub enum StatusFormat {
     RlmRlmstat,
     LmxLicstat,
     LmxLicstatXml,
+    SentinelLsmon,
+    DslsGetLicenseUsage,
+    IbmLumI4blt,
+    MathlmMonitorlm,
+    LsdynaQrun,
+    OlicenseOlixtool,
+    CustomXml,
 }
 
 impl StatusFormat {
@@ -36,6 +52,13 @@ impl StatusFormat {
         StatusFormat::RlmRlmstat,
         StatusFormat::LmxLicstat,
         StatusFormat::LmxLicstatXml,
+        StatusFormat::SentinelLsmon,
+        StatusFormat::DslsGetLicenseUsage,
+        StatusFormat::IbmLumI4blt,
+        StatusFormat::MathlmMonitorlm,
+        StatusFormat::LsdynaQrun,
+        StatusFormat::OlicenseOlixtool,
+        StatusFormat::CustomXml,
     ];
 
     /// The name used by `licmon parse --format` and in the JSON `format` field.
@@ -46,6 +69,13 @@ impl StatusFormat {
             StatusFormat::RlmRlmstat => "rlm-rlmstat",
             StatusFormat::LmxLicstat => "lmx-licstat",
             StatusFormat::LmxLicstatXml => "lmx-licstatxml",
+            StatusFormat::SentinelLsmon => sentinel_lsmon::FORMAT,
+            StatusFormat::DslsGetLicenseUsage => dsls_usage::FORMAT,
+            StatusFormat::IbmLumI4blt => ibm_lum::FORMAT,
+            StatusFormat::MathlmMonitorlm => mathlm_monitorlm::FORMAT,
+            StatusFormat::LsdynaQrun => lsdyna_qrun::FORMAT,
+            StatusFormat::OlicenseOlixtool => olicense_olixtool::FORMAT,
+            StatusFormat::CustomXml => custom_xml::FORMAT,
         }
     }
 
@@ -60,6 +90,13 @@ impl StatusFormat {
             StatusFormat::RlmRlmstat => rlm_rlmstat::parse_rlmstat(text, ctx),
             StatusFormat::LmxLicstat => lmx_licstat::parse_licstat(text, ctx),
             StatusFormat::LmxLicstatXml => lmx_licstat::parse_licstat_xml(text, ctx),
+            StatusFormat::SentinelLsmon => sentinel_lsmon::parse_lsmon(text, ctx),
+            StatusFormat::DslsGetLicenseUsage => dsls_usage::parse_license_usage(text, ctx),
+            StatusFormat::IbmLumI4blt => ibm_lum::parse_i4blt(text, ctx),
+            StatusFormat::MathlmMonitorlm => mathlm_monitorlm::parse_monitorlm(text, ctx),
+            StatusFormat::LsdynaQrun => lsdyna_qrun::parse_qrun(text, ctx),
+            StatusFormat::OlicenseOlixtool => olicense_olixtool::parse_olixtool(text, ctx),
+            StatusFormat::CustomXml => custom_xml::parse_custom_xml(text, ctx),
         }
     }
 }

@@ -102,6 +102,9 @@ pub struct Feature {
     pub queued: u64,
     pub uncounted: bool,
     pub pools: Vec<Pool>,
+    /// Requests refused since the utility last reset its counters, where the output says
+    /// (custom XML `denied`); 0 otherwise.
+    pub denied: u64,
 }
 
 impl Feature {
@@ -116,6 +119,7 @@ impl Feature {
             queued: 0,
             uncounted: false,
             pools: Vec::new(),
+            denied: 0,
         }
     }
 }
