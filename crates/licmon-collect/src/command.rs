@@ -2,15 +2,49 @@
 //! parser that reads what it prints.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use licmon_core::{LicenseServer, ManagerKind, ServerAddress};
 use licmon_parse::StatusFormat;
 
-/// A status query: what to run and how to read it.
+use crate::runner::{RunError, RunOutput, read_status_file, run_utility_with_input};
+
+/// A status query: what to run (or read) and how to read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusQuery {
+    /// The utility and its arguments; empty when a file is read instead.
     pub argv: Vec<String>,
+    /// Commands written to the utility's stdin (DSLS); `None` closes stdin.
+    pub stdin: Option<Vec<u8>>,
+    /// Custom XML: the status file to read instead of running a utility.
+    pub file: Option<PathBuf>,
     pub format: StatusFormat,
+}
+
+impl StatusQuery {
+    fn run(argv: Vec<String>, format: StatusFormat) -> Self {
+        Self {
+            argv,
+            stdin: None,
+            file: None,
+            format,
+        }
+    }
+
+    /// Runs the utility (or reads the file) with the timeout and output cap.
+    pub async fn execute(
+        &self,
+        timeout: Duration,
+        max_output: usize,
+    ) -> Result<RunOutput, RunError> {
+        match &self.file {
+            Some(path) => read_status_file(path, timeout, max_output).await,
+            None => {
+                run_utility_with_input(&self.argv, self.stdin.as_deref(), timeout, max_output).await
+            }
+        }
+    }
 }
 
 /// Why a server cannot be queried at all (a configuration problem, shown as the Offline reason).
@@ -18,6 +52,8 @@ pub struct StatusQuery {
 pub enum QueryError {
     #[error("no address configured")]
     NoAddress,
+    #[error("no status file configured (set the utility path to the XML file)")]
+    NoStatusFile,
     #[error("remote monitoring of {0} is not available in this licmon version")]
     Unsupported(ManagerKind),
 }
@@ -29,6 +65,19 @@ pub fn status_query(
     utilities: &BTreeMap<String, String>,
 ) -> Result<StatusQuery, QueryError> {
     let kind = server.kind;
+    if kind == ManagerKind::CustomXml {
+        // The server's `utility_path` is the status file (required by validation).
+        let path = server
+            .utility_path
+            .as_deref()
+            .ok_or(QueryError::NoStatusFile)?;
+        return Ok(StatusQuery {
+            argv: Vec::new(),
+            stdin: None,
+            file: Some(PathBuf::from(path)),
+            format: StatusFormat::CustomXml,
+        });
+    }
     let utility = server
         .utility_path
         .clone()
@@ -38,30 +87,30 @@ pub fn status_query(
     let address = server.address.as_ref().ok_or(QueryError::NoAddress)?;
     let arg = |s: &str| s.to_string();
     match kind {
-        ManagerKind::Flexnet => Ok(StatusQuery {
-            argv: vec![
+        ManagerKind::Flexnet => Ok(StatusQuery::run(
+            vec![
                 utility,
                 arg("lmstat"),
                 arg("-a"),
                 arg("-c"),
                 address.to_string(),
             ],
-            format: StatusFormat::FlexnetLmstat,
-        }),
-        ManagerKind::Rlm => Ok(StatusQuery {
-            argv: vec![
+            StatusFormat::FlexnetLmstat,
+        )),
+        ManagerKind::Rlm => Ok(StatusQuery::run(
+            vec![
                 utility,
                 arg("rlmstat"),
                 arg("-a"),
                 arg("-c"),
                 address.to_string(),
             ],
-            format: StatusFormat::RlmRlmstat,
-        }),
+            StatusFormat::RlmRlmstat,
+        )),
         ManagerKind::Lmx => {
             let node = first_node(address);
-            Ok(StatusQuery {
-                argv: vec![
+            Ok(StatusQuery::run(
+                vec![
                     utility,
                     arg("-licstatxml"),
                     arg("-host"),
@@ -69,8 +118,64 @@ pub fn status_query(
                     arg("-port"),
                     node.port.to_string(),
                 ],
-                format: StatusFormat::LmxLicstatXml,
+                StatusFormat::LmxLicstatXml,
+            ))
+        }
+        // lsmon talks to the RMS server's fixed port (5093); only the host is an argument.
+        ManagerKind::SentinelRms => Ok(StatusQuery::run(
+            vec![utility, first_node(address).host.clone()],
+            StatusFormat::SentinelLsmon,
+        )),
+        ManagerKind::Dsls => {
+            let node = first_node(address);
+            let script = format!(
+                "connect {} {}\ngetLicenseUsage -csv\nquit\n",
+                node.host, node.port
+            );
+            Ok(StatusQuery {
+                argv: vec![utility, arg("-admin")],
+                stdin: Some(script.into_bytes()),
+                file: None,
+                format: StatusFormat::DslsGetLicenseUsage,
             })
+        }
+        ManagerKind::IbmLum => Ok(StatusQuery::run(
+            vec![
+                utility,
+                arg("-s"),
+                arg("-lc"),
+                arg("-n"),
+                first_node(address).host.clone(),
+            ],
+            StatusFormat::IbmLumI4blt,
+        )),
+        ManagerKind::Mathlm => Ok(StatusQuery::run(
+            vec![
+                utility,
+                first_node(address).host.clone(),
+                arg("-format"),
+                arg("text"),
+            ],
+            StatusFormat::MathlmMonitorlm,
+        )),
+        ManagerKind::Lsdyna => {
+            let node = first_node(address);
+            Ok(StatusQuery::run(
+                vec![
+                    utility,
+                    arg("-s"),
+                    format!("{}@{}", node.port, node.host),
+                    arg("-R"),
+                ],
+                StatusFormat::LsdynaQrun,
+            ))
+        }
+        ManagerKind::Olicense => {
+            let node = first_node(address);
+            Ok(StatusQuery::run(
+                vec![utility, arg("-sv"), format!("{}:{}", node.host, node.port)],
+                StatusFormat::OlicenseOlixtool,
+            ))
         }
         other => Err(QueryError::Unsupported(other)),
     }
@@ -152,9 +257,97 @@ mod tests {
         );
     }
 
+    fn argv_of(kind: &str, address: &str) -> Vec<String> {
+        status_query(&server(kind, address, None), &BTreeMap::new())
+            .unwrap()
+            .argv
+    }
+
     #[test]
-    fn kinds_without_a_parser_yet_say_so() {
-        let err = status_query(&server("dsls", "4085@h", None), &BTreeMap::new()).unwrap_err();
-        assert!(err.to_string().contains("not available"));
+    fn argv_per_kind_of_issue_8() {
+        assert_eq!(argv_of("sentinel-rms", "5093@rms1"), ["lsmon", "rms1"]);
+        assert_eq!(
+            argv_of("ibm-lum", "1515@lum1"),
+            ["i4blt", "-s", "-lc", "-n", "lum1"]
+        );
+        assert_eq!(
+            argv_of("mathlm", "16286@wolfram1"),
+            ["monitorlm", "wolfram1", "-format", "text"]
+        );
+        assert_eq!(
+            argv_of("lsdyna", "31010@lstc1"),
+            ["lstc_qrun", "-s", "31010@lstc1", "-R"]
+        );
+        assert_eq!(
+            argv_of("olicense", "8080@oli1"),
+            ["olixtool", "-sv", "oli1:8080"]
+        );
+    }
+
+    #[test]
+    fn dsls_is_driven_through_stdin() {
+        let q = status_query(&server("dsls", "4085@dsls1", None), &BTreeMap::new()).unwrap();
+        assert_eq!(q.argv, ["DSLicSrv", "-admin"]);
+        assert_eq!(
+            q.stdin.as_deref(),
+            Some(&b"connect dsls1 4085\ngetLicenseUsage -csv\nquit\n"[..])
+        );
+        assert_eq!(q.format, StatusFormat::DslsGetLicenseUsage);
+    }
+
+    #[test]
+    fn custom_xml_reads_the_utility_path_as_its_file() {
+        let s = LicenseServerInput {
+            name: "x".into(),
+            kind: "custom-xml".into(),
+            utility_path: Some("/var/lib/site/status.xml".into()),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        let mut srv = server("flexnet", "1@h", None);
+        srv.kind = s.kind;
+        srv.address = s.address;
+        srv.utility_path = s.utility_path;
+        let q = status_query(&srv, &BTreeMap::new()).unwrap();
+        assert!(q.argv.is_empty());
+        assert_eq!(q.file, Some(PathBuf::from("/var/lib/site/status.xml")));
+        assert_eq!(q.format, StatusFormat::CustomXml);
+    }
+
+    #[tokio::test]
+    async fn execute_runs_with_stdin_or_reads_the_file() {
+        let q = StatusQuery {
+            argv: vec!["cat".into()],
+            stdin: Some(b"admin >quit\n".to_vec()),
+            file: None,
+            format: StatusFormat::DslsGetLicenseUsage,
+        };
+        let out = q.execute(Duration::from_secs(5), 1024).await.unwrap();
+        assert_eq!(out.stdout, "admin >quit\n");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.xml");
+        std::fs::write(&path, "<x/>").unwrap();
+        let q = StatusQuery {
+            argv: Vec::new(),
+            stdin: None,
+            file: Some(path),
+            format: StatusFormat::CustomXml,
+        };
+        assert_eq!(
+            q.execute(Duration::from_secs(5), 1024)
+                .await
+                .unwrap()
+                .stdout,
+            "<x/>"
+        );
+    }
+
+    #[test]
+    fn kinds_without_remote_monitoring_say_so() {
+        let mut s = server("flexnet", "1@h", None);
+        s.kind = ManagerKind::GenericLog;
+        let err = status_query(&s, &BTreeMap::new()).unwrap_err();
+        assert!(err.to_string().contains("not available"), "{err}");
     }
 }

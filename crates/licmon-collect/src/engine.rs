@@ -12,7 +12,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 
 use crate::command::status_query;
-use crate::runner::{run_utility, stderr_tail};
+use crate::runner::stderr_tail;
 use crate::{PollStats, convert};
 
 #[derive(Debug, Clone)]
@@ -57,13 +57,10 @@ pub async fn poll_once(
     now: DateTime<Utc>,
 ) -> Result<Snapshot, (&'static str, String)> {
     let query = status_query(server, &config.utilities).map_err(|e| ("config", e.to_string()))?;
-    let output = run_utility(
-        &query.argv,
-        config.timeout_for(server),
-        config.max_output_bytes,
-    )
-    .await
-    .map_err(|e| (e.kind(), e.to_string()))?;
+    let output = query
+        .execute(config.timeout_for(server), config.max_output_bytes)
+        .await
+        .map_err(|e| (e.kind(), e.to_string()))?;
     let report = query
         .format
         .parse(&output.stdout, &ParseContext::new(now, server.time_zone));

@@ -1,5 +1,7 @@
-//! Running a vendor's status utility defensively: argv (never a shell), stdin closed, a timeout,
-//! bounded output, and the child killed on timeout or when the poll is dropped (shutdown).
+//! Running a vendor's status utility defensively: argv (never a shell), stdin closed (or, for
+//! utilities driven by commands on stdin like DSLS's `DSLicSrv -admin`, fed a fixed script and
+//! then closed), a timeout, bounded output, and the child killed on timeout or when the poll is
+//! dropped (shutdown). Custom XML status files are read with the same timeout and size cap.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -33,6 +35,8 @@ pub enum RunError {
     Spawn { program: String, message: String },
     #[error("output larger than {0} bytes")]
     OutputTooLarge(usize),
+    #[error("cannot read status file {path}: {message}")]
+    File { path: String, message: String },
 }
 
 impl RunError {
@@ -44,13 +48,26 @@ impl RunError {
             RunError::NotExecutable(_) => "not_executable",
             RunError::Spawn { .. } => "spawn",
             RunError::OutputTooLarge(_) => "output_too_large",
+            RunError::File { .. } => "file",
         }
     }
 }
 
-/// Runs `argv[0]` with the rest as arguments.
+/// Runs `argv[0]` with the rest as arguments, stdin closed.
 pub async fn run_utility(
     argv: &[String],
+    timeout: Duration,
+    max_output: usize,
+) -> Result<RunOutput, RunError> {
+    run_utility_with_input(argv, None, timeout, max_output).await
+}
+
+/// Runs `argv[0]` with the rest as arguments; `input`, when given, is written to its stdin,
+/// which is then closed (a utility that stops reading early does not fail the run: what it
+/// printed is what counts). The write is part of the timeout.
+pub async fn run_utility_with_input(
+    argv: &[String],
+    input: Option<&[u8]>,
     timeout: Duration,
     max_output: usize,
 ) -> Result<RunOutput, RunError> {
@@ -62,7 +79,11 @@ pub async fn run_utility(
     };
     let mut child = Command::new(program)
         .args(args)
-        .stdin(Stdio::null())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -70,10 +91,20 @@ pub async fn run_utility(
         .map_err(|e| spawn_error(program, e))?;
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
+    let stdin = child.stdin.take();
+    let write_input = async move {
+        if let (Some(mut pipe), Some(bytes)) = (stdin, input) {
+            use tokio::io::AsyncWriteExt;
+            // A broken pipe (the utility exited or closed stdin) is not an error of the run.
+            let _ = pipe.write_all(bytes).await;
+            let _ = pipe.shutdown().await;
+        }
+    };
     let run = async {
-        let (out, err) = tokio::join!(
+        let (out, err, ()) = tokio::join!(
             read_bounded(stdout, max_output),
-            read_bounded(stderr, max_output)
+            read_bounded(stderr, max_output),
+            write_input
         );
         let status = child.wait().await;
         (out, err, status)
@@ -93,6 +124,45 @@ pub async fn run_utility(
                 exit_code,
             })
         }
+    }
+}
+
+/// Reads a status file (custom XML) as if a utility had printed it: at most `max` bytes, within
+/// `timeout` (a file on a hung network share must not stall the poll loop).
+pub async fn read_status_file(
+    path: &Path,
+    timeout: Duration,
+    max: usize,
+) -> Result<RunOutput, RunError> {
+    let file_error = |e: std::io::Error| RunError::File {
+        path: path.display().to_string(),
+        message: match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_string(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+            _ => e.to_string(),
+        },
+    };
+    let read = async {
+        let file = tokio::fs::File::open(path).await.map_err(file_error)?;
+        let meta = file.metadata().await.map_err(file_error)?;
+        if !meta.is_file() {
+            return Err(RunError::File {
+                path: path.display().to_string(),
+                message: "not a regular file".to_string(),
+            });
+        }
+        if meta.len() > max as u64 {
+            return Err(RunError::OutputTooLarge(max));
+        }
+        read_bounded(Some(file), max).await
+    };
+    match tokio::time::timeout(timeout, read).await {
+        Err(_) => Err(RunError::Timeout(timeout)),
+        Ok(stdout) => Ok(RunOutput {
+            stdout: stdout?,
+            stderr: String::new(),
+            exit_code: Some(0),
+        }),
     }
 }
 
@@ -230,6 +300,84 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(out.stdout, "a\u{fffd}b");
+    }
+
+    #[tokio::test]
+    async fn input_is_written_to_stdin_then_closed() {
+        let out = run_utility_with_input(
+            &argv(&[
+                "sh",
+                "-c",
+                "while read line; do echo \"got $line\"; done; echo eof",
+            ]),
+            Some(b"connect h 4085\ngetLicenseUsage -csv\n"),
+            Duration::from_secs(5),
+            1024,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            out.stdout,
+            "got connect h 4085\ngot getLicenseUsage -csv\neof\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_utility_that_ignores_its_input_still_runs() {
+        let big = vec![b'x'; 1 << 20];
+        let out = run_utility_with_input(
+            &argv(&["echo", "hi"]),
+            Some(&big),
+            Duration::from_secs(5),
+            1024,
+        )
+        .await
+        .unwrap();
+        assert_eq!(out.stdout, "hi\n");
+    }
+
+    #[tokio::test]
+    async fn a_utility_waiting_on_more_input_times_out() {
+        // `cat` then `sleep`: reads all input, then hangs; the timeout still holds.
+        let err = run_utility_with_input(
+            &argv(&["sh", "-c", "cat >/dev/null; exec sleep 30"]),
+            Some(b"quit\n"),
+            Duration::from_millis(300),
+            1024,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err, RunError::Timeout(Duration::from_millis(300)));
+    }
+
+    #[tokio::test]
+    async fn status_files_are_read_with_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("status.xml");
+        std::fs::write(&path, "<licmon-status version=\"1\"/>").unwrap();
+        let out = read_status_file(&path, Duration::from_secs(5), 1024)
+            .await
+            .unwrap();
+        assert_eq!(out.stdout, "<licmon-status version=\"1\"/>");
+        let err = read_status_file(&path, Duration::from_secs(5), 8)
+            .await
+            .unwrap_err();
+        assert_eq!(err, RunError::OutputTooLarge(8));
+        let missing = dir.path().join("nope.xml");
+        let err = read_status_file(&missing, Duration::from_secs(5), 1024)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "cannot read status file {}: no such file",
+                missing.display()
+            )
+        );
+        let err = read_status_file(dir.path(), Duration::from_secs(5), 1024)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
     }
 
     #[test]
