@@ -12,6 +12,7 @@ mod auth;
 mod error;
 mod events;
 mod history;
+mod leases;
 mod monitor;
 mod overview;
 mod preferences;
@@ -32,6 +33,9 @@ pub use auth::{
     UserId,
 };
 pub use error::{StoreError, StoreResult};
+pub use leases::{
+    ClusterNode, FORGET_AFTER, Lease, LeaseStore, MEMBER_TTL, WantedServer, lease_for_interval,
+};
 pub use overview::{ServerOverview, StatusSettings, overviews};
 pub use preferences::{ANONYMOUS_USER, PreferenceStore};
 pub use session_totals::{SessionTotal, SessionTotals, TotalsBy};

@@ -206,5 +206,6 @@ pub trait Store:
     + crate::auth::AuthStore
     + crate::preferences::PreferenceStore
     + crate::session_totals::SessionTotals
+    + crate::leases::LeaseStore
 {
 }

@@ -14,6 +14,8 @@ use licmon_store::*;
 
 mod ui;
 pub use ui::*;
+mod leases;
+pub use leases::*;
 
 #[macro_export]
 macro_rules! backend_tests {
@@ -26,6 +28,13 @@ macro_rules! backend_tests {
             event_log_newest_first, session_filters_and_paging, unicode_and_sql_metacharacters_survive);
         $crate::backend_tests!(@cases $open;
             preferences_hide_and_show_per_user, session_totals_per_user_and_host);
+        $crate::backend_tests!(@cases $open;
+            a_lone_node_leases_every_server_and_renews_at_half_time,
+            nodes_split_servers_fairly_and_never_share_one,
+            a_dead_nodes_servers_go_to_the_others_when_its_leases_expire,
+            a_clean_release_frees_leases_at_once, unwanted_and_deleted_servers_lose_their_leases,
+            a_changed_interval_changes_the_lease_length, the_cluster_view_counts_valid_leases_per_node,
+            nodes_gone_for_an_hour_are_forgotten, the_database_clock_is_sane);
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
         $(
