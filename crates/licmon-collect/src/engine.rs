@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,8 +10,10 @@ use licmon_parse::ParseContext;
 use licmon_store::Store;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use crate::command::status_query;
+use crate::leases::LeaseKeeper;
 use crate::runner::stderr_tail;
 use crate::{PollStats, convert};
 
@@ -26,6 +28,8 @@ pub struct CollectorConfig {
     /// How often the collector looks for added, changed or removed servers.
     pub reload_every: Duration,
     pub max_license_servers: Option<u32>,
+    /// This node's id: the holder name of its polling leases (see `leases.rs`).
+    pub node_id: String,
 }
 
 impl Default for CollectorConfig {
@@ -37,6 +41,7 @@ impl Default for CollectorConfig {
             max_timeout: Duration::from_secs(60),
             reload_every: Duration::from_secs(2),
             max_license_servers: None,
+            node_id: format!("local-{}", std::process::id()),
         }
     }
 }
@@ -79,7 +84,7 @@ pub async fn poll_once(
     Ok(convert::snapshot(&report, now))
 }
 
-/// The poll loops of one licmon node.
+/// The poll loops of one licmon node: one per server this node holds a lease on.
 pub struct Collector {
     store: Arc<dyn Store>,
     config: CollectorConfig,
@@ -111,11 +116,28 @@ impl Collector {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let semaphore = Arc::new(Semaphore::new(self.config.poll_concurrency.max(1)));
         let mut loops: HashMap<ServerId, (LoopKey, JoinHandle<()>)> = HashMap::new();
+        let mut leases = LeaseKeeper::default();
+        let mut wanted = Vec::new();
         loop {
             match self.wanted_servers().await {
-                Ok(wanted) => self.reconcile(&mut loops, wanted, &semaphore),
+                Ok(now_wanted) => wanted = now_wanted,
                 Err(e) => tracing::warn!(error = %e, "cannot list license servers; retrying"),
             }
+            if let Err(e) = leases
+                .round(self.store.as_ref(), &self.config.node_id, &wanted)
+                .await
+            {
+                tracing::warn!(error = %e, "lease round failed; polling on until the leases run out");
+            }
+            if leases.held() != loops.len() {
+                tracing::info!(held = leases.held(), wanted = wanted.len(), node = %self.config.node_id, "polling leases changed");
+            }
+            let held: Vec<LicenseServer> = wanted
+                .iter()
+                .filter(|s| leases.holds(s.id))
+                .cloned()
+                .collect();
+            self.reconcile(&mut loops, held, &semaphore).await;
             tokio::select! {
                 _ = tokio::time::sleep(self.config.reload_every) => {}
                 _ = shutdown.changed() => break,
@@ -127,6 +149,10 @@ impl Collector {
         for (_, (_, handle)) in loops.drain() {
             handle.abort();
             let _ = handle.await;
+        }
+        // The loops are gone: hand the servers to the other nodes now, not at lease expiry.
+        if let Err(e) = self.store.release_leases(&self.config.node_id).await {
+            tracing::warn!(error = %e, "cannot release this node's leases");
         }
         tracing::info!("collector stopped");
     }
@@ -153,25 +179,43 @@ impl Collector {
             .collect())
     }
 
-    fn reconcile(
+    /// Runs a loop for each server in `held` (restarting changed ones) and stops the others.
+    async fn reconcile(
         &self,
         loops: &mut HashMap<ServerId, (LoopKey, JoinHandle<()>)>,
-        wanted: Vec<LicenseServer>,
+        held: Vec<LicenseServer>,
         semaphore: &Arc<Semaphore>,
     ) {
-        let wanted_ids: Vec<ServerId> = wanted.iter().map(|s| s.id).collect();
+        let held_ids: HashSet<ServerId> = held.iter().map(|s| s.id).collect();
         loops.retain(|id, (_, handle)| {
-            let keep = wanted_ids.contains(id) && !handle.is_finished();
+            let keep = held_ids.contains(id) && !handle.is_finished();
             if !keep {
                 handle.abort();
             }
             keep
         });
-        for server in wanted {
-            let key = LoopKey {
-                updated_at: server.updated_at,
-                verify_requested_at: server.verify_requested_at,
-            };
+        let starting = held
+            .iter()
+            .any(|s| loops.get(&s.id).is_none_or(|(k, _)| *k != LoopKey::of(s)));
+        // When a loop starts, it polls when the server is due, wherever it was polled last
+        // (another node, or this one before a restart): a handover does not poll twice.
+        let last_polls: HashMap<ServerId, DateTime<Utc>> = if starting {
+            match self.store.monitor_facts().await {
+                Ok(facts) => facts
+                    .into_iter()
+                    .filter_map(|f| f.last_poll_at.map(|at| (f.server_id, at)))
+                    .collect(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the last polls; polling at once");
+                    HashMap::new()
+                }
+            }
+        } else {
+            HashMap::new()
+        };
+        let now = Utc::now();
+        for server in held {
+            let key = LoopKey::of(&server);
             if loops.get(&server.id).is_some_and(|(k, _)| *k == key) {
                 continue;
             }
@@ -179,7 +223,9 @@ impl Collector {
                 old.abort();
             }
             let id = server.id;
+            let first_poll_in = first_poll_delay(&server, last_polls.get(&id).copied(), now);
             let poller = PollLoop {
+                first_poll_in,
                 server,
                 store: self.store.clone(),
                 config: self.config.clone(),
@@ -191,7 +237,36 @@ impl Collector {
     }
 }
 
+impl LoopKey {
+    fn of(server: &LicenseServer) -> Self {
+        Self {
+            updated_at: server.updated_at,
+            verify_requested_at: server.verify_requested_at,
+        }
+    }
+}
+
+/// When a new poll loop polls first: at once for a server never polled or waiting for
+/// verification, else when its query interval since the last poll has passed.
+fn first_poll_delay(
+    server: &LicenseServer,
+    last_poll: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Duration {
+    let Some(last) = last_poll else {
+        return Duration::ZERO;
+    };
+    if server.verify_requested_at.is_some_and(|v| v >= last) {
+        return Duration::ZERO;
+    }
+    let interval = Duration::from_secs(server.query_interval_secs as u64);
+    let due = last + chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::zero());
+    (due - now).to_std().unwrap_or(Duration::ZERO).min(interval)
+}
+
 struct PollLoop {
+    /// How long to wait before the first poll.
+    first_poll_in: Duration,
     server: LicenseServer,
     store: Arc<dyn Store>,
     config: CollectorConfig,
@@ -202,15 +277,17 @@ struct PollLoop {
 impl PollLoop {
     async fn run(self) {
         let interval = Duration::from_secs(self.server.query_interval_secs as u64);
-        let mut ticker = tokio::time::interval(interval);
-        // A poll that ran long does not cause a burst of catch-up polls.
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut next = Instant::now() + self.first_poll_in;
         let mut last_error: Option<String> = None;
         loop {
-            ticker.tick().await;
+            tokio::time::sleep_until(next).await;
             let Ok(permit) = self.semaphore.acquire().await else {
                 return;
             };
+            // The next poll is one interval after this one *starts*: polls of one server are
+            // never closer than the interval, and servers that queued for the concurrency cap
+            // spread out instead of bursting together at every interval.
+            next = Instant::now() + interval;
             let started = Utc::now();
             let outcome = poll_once(&self.server, &self.config, started).await;
             drop(permit);
@@ -267,5 +344,72 @@ impl PollLoop {
             }
         }
         now_error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use licmon_core::server::LicenseServerInput;
+
+    use super::*;
+
+    fn server(interval: i64) -> LicenseServer {
+        let settings = LicenseServerInput {
+            name: "s".into(),
+            kind: "flexnet".into(),
+            address: Some("1@h".into()),
+            query_interval_secs: Some(interval),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        LicenseServer {
+            id: 1,
+            name: settings.name,
+            kind: settings.kind,
+            vendor: settings.vendor,
+            address: settings.address,
+            description: settings.description,
+            time_zone: settings.time_zone,
+            query_interval_secs: settings.query_interval_secs,
+            utility_path: settings.utility_path,
+            data_sources: settings.data_sources,
+            created_at: t0,
+            updated_at: t0,
+            verify_requested_at: None,
+        }
+    }
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + chrono::Duration::seconds(secs)
+    }
+
+    #[test]
+    fn a_server_never_polled_is_polled_at_once() {
+        assert_eq!(first_poll_delay(&server(60), None, at(100)), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_handed_over_server_is_polled_when_due() {
+        let s = server(60);
+        assert_eq!(
+            first_poll_delay(&s, Some(at(100)), at(130)),
+            Duration::from_secs(30)
+        );
+        assert_eq!(first_poll_delay(&s, Some(at(100)), at(200)), Duration::ZERO);
+        // A clock far behind never waits longer than one interval.
+        assert_eq!(
+            first_poll_delay(&s, Some(at(100)), at(0)),
+            Duration::from_secs(60)
+        );
+    }
+
+    #[test]
+    fn a_verification_request_polls_at_once() {
+        let mut s = server(60);
+        s.verify_requested_at = Some(at(120));
+        assert_eq!(first_poll_delay(&s, Some(at(100)), at(130)), Duration::ZERO);
     }
 }

@@ -7,6 +7,7 @@
 pub mod command;
 pub mod convert;
 mod engine;
+mod leases;
 pub mod runner;
 mod stats;
 
