@@ -12,6 +12,7 @@ mod auth;
 mod error;
 mod events;
 mod history;
+mod imports;
 mod leases;
 mod monitor;
 mod overview;
@@ -33,6 +34,11 @@ pub use auth::{
     UserId,
 };
 pub use error::{StoreError, StoreResult};
+pub use imports::{
+    BatchIds, CheckpointRecord, CheckpointWrite, DenialQuery, DenialRecord, IMPORT_SOURCE,
+    ImportBatch, ImportRecord, ImportResume, ImportStore, NewDenial, NewSession,
+    OpenImportSession,
+};
 pub use leases::{
     ClusterNode, FORGET_AFTER, Lease, LeaseStore, MEMBER_TTL, WantedServer, lease_for_interval,
 };

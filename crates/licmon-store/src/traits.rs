@@ -204,6 +204,7 @@ pub trait Store:
     + HistoryStore
     + EventLog
     + crate::auth::AuthStore
+    + crate::imports::ImportStore
     + crate::preferences::PreferenceStore
     + crate::session_totals::SessionTotals
     + crate::leases::LeaseStore

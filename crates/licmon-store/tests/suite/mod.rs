@@ -16,6 +16,8 @@ mod ui;
 pub use ui::*;
 mod leases;
 pub use leases::*;
+mod imports;
+pub use imports::*;
 
 #[macro_export]
 macro_rules! backend_tests {
@@ -35,6 +37,10 @@ macro_rules! backend_tests {
             a_clean_release_frees_leases_at_once, unwanted_and_deleted_servers_lose_their_leases,
             a_changed_interval_changes_the_lease_length, the_cluster_view_counts_valid_leases_per_node,
             nodes_gone_for_an_hour_are_forgotten, the_database_clock_is_sane);
+        $crate::backend_tests!(@cases $open;
+            import_batches_commit_sessions_denials_and_checkpoint,
+            a_second_importer_of_the_same_server_conflicts_and_writes_nothing,
+            import_runs_are_listed_newest_first);
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
         $(

@@ -1,0 +1,651 @@
+//! The import role: checkpoints, import sessions, raw denials and the import history.
+//!
+//! Invariant: a batch's sessions, denials, checkpoint and the server's import generation are
+//! written in ONE transaction ([`ImportStore::commit_import_batch`]), so an import killed at any
+//! moment resumes from a checkpoint that matches exactly what was stored.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use licmon_core::ServerId;
+use serde::Serialize;
+use sqlx::{Any, Row, Transaction};
+
+use crate::rows::{from_millis, get_bool, millis, opt_from_millis};
+use crate::{SqlStore, StoreError, StoreResult};
+
+/// `sessions.source` of sessions rebuilt from imported logs.
+pub const IMPORT_SOURCE: &str = "import";
+/// Rows per multi-row INSERT (11 columns: well below both backends' bind limits).
+const ROWS_PER_INSERT: usize = 500;
+
+/// Where one imported file stands.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckpointRecord {
+    pub id: i64,
+    pub server_id: ServerId,
+    pub format: String,
+    pub file_name: String,
+    pub head_len: u64,
+    pub head_hash: String,
+    pub byte_offset: u64,
+    pub line_no: u64,
+    pub parser_state: serde_json::Value,
+    /// Cumulative counts over every run of this file (the importer's summary).
+    pub totals: serde_json::Value,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The checkpoint a batch leaves; `id` None creates it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckpointWrite {
+    pub id: Option<i64>,
+    pub format: String,
+    pub file_name: String,
+    pub head_len: u64,
+    pub head_hash: String,
+    pub byte_offset: u64,
+    pub line_no: u64,
+    pub parser_state: serde_json::Value,
+    pub totals: serde_json::Value,
+}
+
+/// A session rebuilt from a log; `ended_at` None while its IN has not been seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    pub feature: String,
+    pub user: String,
+    pub host: String,
+    pub count: u64,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDenial {
+    pub at: DateTime<Utc>,
+    pub feature: String,
+    pub user: String,
+    pub host: String,
+    pub count: u64,
+    pub reason: Option<String>,
+    pub retry: bool,
+}
+
+/// Everything one batch of an import writes, in one transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportBatch {
+    pub server_id: ServerId,
+    /// The generation the importer loaded; the commit fails with `Conflict` if another import
+    /// of the same server committed since.
+    pub generation: i64,
+    pub now: DateTime<Utc>,
+    pub last_event_at: Option<DateTime<Utc>>,
+    pub checkpoint: CheckpointWrite,
+    /// Sessions opened and closed within the batch (and closed ones never written before).
+    pub closed_sessions: Vec<NewSession>,
+    /// Sessions still open at the end of the batch; their ids come back in order.
+    pub open_sessions: Vec<NewSession>,
+    /// Sessions written open before and closed now: (id, ended_at).
+    pub session_ends: Vec<(i64, DateTime<Utc>)>,
+    /// Denials whose window is over.
+    pub denials: Vec<NewDenial>,
+    /// Denials whose retry window is still open; their ids come back in order.
+    pub pending_denials: Vec<NewDenial>,
+    /// Denials written before that turned out to be retries.
+    pub retried_denials: Vec<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchIds {
+    pub checkpoint_id: i64,
+    pub generation: i64,
+    pub open_session_ids: Vec<i64>,
+    pub pending_denial_ids: Vec<i64>,
+}
+
+/// An import session still open in the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenImportSession {
+    pub id: i64,
+    pub feature: String,
+    pub user: String,
+    pub host: String,
+    pub count: u64,
+    pub started_at: DateTime<Utc>,
+}
+
+/// What an importer needs to continue a server's import exactly where the last batch left it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportResume {
+    pub generation: i64,
+    pub last_event_at: Option<DateTime<Utc>>,
+    /// Open import sessions, oldest first.
+    pub open_sessions: Vec<OpenImportSession>,
+    /// Import checkouts (feature, user, start) no older than `last_event_at - outs_horizon`.
+    pub recent_outs: Vec<(String, String, DateTime<Utc>)>,
+    /// Denials not (yet) marked retry, no older than `last_event_at - denials_horizon`:
+    /// (id, feature, user, at).
+    pub pending_denials: Vec<(i64, String, String, DateTime<Utc>)>,
+}
+
+/// One run of an import, for the history list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportRecord {
+    pub id: i64,
+    pub server_id: ServerId,
+    pub file_name: String,
+    pub format: String,
+    /// `cli`, `api` or `watch`.
+    pub via: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    /// `success`, `failure` or `refused`.
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub summary: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DenialRecord {
+    pub id: i64,
+    pub server_id: ServerId,
+    pub source: String,
+    pub at: DateTime<Utc>,
+    pub feature: String,
+    pub user: String,
+    pub host: String,
+    pub count: u64,
+    pub reason: Option<String>,
+    pub retry: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DenialQuery {
+    pub true_only: bool,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+#[async_trait]
+pub trait ImportStore: Send + Sync {
+    /// Checkpoints of a server's files in one format.
+    async fn import_checkpoints(
+        &self,
+        id: ServerId,
+        format: &str,
+    ) -> StoreResult<Vec<CheckpointRecord>>;
+    /// The server's import state, with the look-back horizons of the denial window.
+    async fn import_resume(
+        &self,
+        id: ServerId,
+        outs_horizon: Duration,
+        denials_horizon: Duration,
+    ) -> StoreResult<ImportResume>;
+    async fn commit_import_batch(&self, batch: &ImportBatch) -> StoreResult<BatchIds>;
+    /// Appends a run to the import history; `id` of the record is ignored.
+    async fn record_import_run(&self, record: &ImportRecord) -> StoreResult<i64>;
+    /// Newest first.
+    async fn import_runs(&self, id: ServerId, limit: u32) -> StoreResult<Vec<ImportRecord>>;
+    /// Oldest first.
+    async fn denials(&self, id: ServerId, query: &DenialQuery) -> StoreResult<Vec<DenialRecord>>;
+}
+
+#[async_trait]
+impl ImportStore for SqlStore {
+    async fn import_checkpoints(
+        &self,
+        id: ServerId,
+        format: &str,
+    ) -> StoreResult<Vec<CheckpointRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, server_id, format, file_name, head_len, head_hash, byte_offset, line_no, \
+             parser_state, totals, updated_at FROM import_checkpoints \
+             WHERE server_id = $1 AND format = $2 ORDER BY id",
+        )
+        .bind(id)
+        .bind(format)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CheckpointRecord {
+                    id: r.try_get("id")?,
+                    server_id: r.try_get("server_id")?,
+                    format: r.try_get("format")?,
+                    file_name: r.try_get("file_name")?,
+                    head_len: r.try_get::<i64, _>("head_len")? as u64,
+                    head_hash: r.try_get("head_hash")?,
+                    byte_offset: r.try_get::<i64, _>("byte_offset")? as u64,
+                    line_no: r.try_get::<i64, _>("line_no")? as u64,
+                    parser_state: json_column(r, "parser_state")?,
+                    totals: json_column(r, "totals")?,
+                    updated_at: from_millis(r.try_get("updated_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn import_resume(
+        &self,
+        id: ServerId,
+        outs_horizon: Duration,
+        denials_horizon: Duration,
+    ) -> StoreResult<ImportResume> {
+        let mut conn = self.pool.acquire().await?;
+        let state =
+            sqlx::query("SELECT generation, last_event_at FROM import_state WHERE server_id = $1")
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        let (generation, last_event_at) = match state {
+            Some(r) => (
+                r.try_get::<i64, _>("generation")?,
+                opt_from_millis(r.try_get("last_event_at")?)?,
+            ),
+            None => (0, None),
+        };
+        let open = sqlx::query(
+            "SELECT id, feature, user_name, host, count, started_at FROM sessions \
+             WHERE server_id = $1 AND source = $2 AND ended_at IS NULL ORDER BY started_at, id",
+        )
+        .bind(id)
+        .bind(IMPORT_SOURCE)
+        .fetch_all(&mut *conn)
+        .await?;
+        let open_sessions = open
+            .iter()
+            .map(|r| {
+                Ok(OpenImportSession {
+                    id: r.try_get("id")?,
+                    feature: r.try_get("feature")?,
+                    user: r.try_get("user_name")?,
+                    host: r.try_get("host")?,
+                    count: r.try_get::<i64, _>("count")?.max(0) as u64,
+                    started_at: from_millis(r.try_get("started_at")?)?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let (mut recent_outs, mut pending_denials) = (Vec::new(), Vec::new());
+        if let Some(last) = last_event_at {
+            let rows = sqlx::query(
+                "SELECT feature, user_name, started_at FROM sessions WHERE server_id = $1 \
+                 AND source = $2 AND started_at >= $3 ORDER BY started_at, id",
+            )
+            .bind(id)
+            .bind(IMPORT_SOURCE)
+            .bind(millis(last - outs_horizon))
+            .fetch_all(&mut *conn)
+            .await?;
+            for r in &rows {
+                recent_outs.push((
+                    r.try_get("feature")?,
+                    r.try_get("user_name")?,
+                    from_millis(r.try_get("started_at")?)?,
+                ));
+            }
+            let rows = sqlx::query(
+                "SELECT id, feature, user_name, at FROM denials WHERE server_id = $1 \
+                 AND source = $2 AND retry = $3 AND at >= $4 ORDER BY at, id",
+            )
+            .bind(id)
+            .bind(IMPORT_SOURCE)
+            .bind(false)
+            .bind(millis(last - denials_horizon))
+            .fetch_all(&mut *conn)
+            .await?;
+            for r in &rows {
+                pending_denials.push((
+                    r.try_get("id")?,
+                    r.try_get("feature")?,
+                    r.try_get("user_name")?,
+                    from_millis(r.try_get("at")?)?,
+                ));
+            }
+        }
+        Ok(ImportResume {
+            generation,
+            last_event_at,
+            open_sessions,
+            recent_outs,
+            pending_denials,
+        })
+    }
+
+    async fn commit_import_batch(&self, batch: &ImportBatch) -> StoreResult<BatchIds> {
+        let mut tx = self.write_tx().await?;
+        let generation = bump_generation(&mut tx, batch).await?;
+        let id = batch.server_id;
+        for chunk in batch.closed_sessions.chunks(ROWS_PER_INSERT) {
+            insert_sessions(&mut tx, id, chunk).await?;
+        }
+        let mut open_session_ids = Vec::with_capacity(batch.open_sessions.len());
+        for s in &batch.open_sessions {
+            open_session_ids.push(insert_session_returning(&mut tx, id, s).await?);
+        }
+        for (session_id, ended) in &batch.session_ends {
+            sqlx::query("UPDATE sessions SET ended_at = $1 WHERE id = $2 AND server_id = $3")
+                .bind(millis(*ended))
+                .bind(session_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for chunk in batch.denials.chunks(ROWS_PER_INSERT) {
+            insert_denials(&mut tx, id, chunk).await?;
+        }
+        let mut pending_denial_ids = Vec::with_capacity(batch.pending_denials.len());
+        for d in &batch.pending_denials {
+            pending_denial_ids.push(insert_denial_returning(&mut tx, id, d).await?);
+        }
+        for denial_id in &batch.retried_denials {
+            sqlx::query("UPDATE denials SET retry = $1 WHERE id = $2 AND server_id = $3")
+                .bind(true)
+                .bind(denial_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let checkpoint_id = write_checkpoint(&mut tx, batch).await?;
+        tx.commit().await?;
+        Ok(BatchIds {
+            checkpoint_id,
+            generation,
+            open_session_ids,
+            pending_denial_ids,
+        })
+    }
+
+    async fn record_import_run(&self, r: &ImportRecord) -> StoreResult<i64> {
+        let row = sqlx::query(
+            "INSERT INTO imports (server_id, file_name, format, via, started_at, finished_at, \
+             outcome, reason, summary) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(r.server_id)
+        .bind(&r.file_name)
+        .bind(&r.format)
+        .bind(&r.via)
+        .bind(millis(r.started_at))
+        .bind(millis(r.finished_at))
+        .bind(&r.outcome)
+        .bind(r.reason.clone())
+        .bind(r.summary.to_string())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(foreign_key_is_not_found)?;
+        Ok(row.try_get("id")?)
+    }
+
+    async fn import_runs(&self, id: ServerId, limit: u32) -> StoreResult<Vec<ImportRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, server_id, file_name, format, via, started_at, finished_at, outcome, \
+             reason, summary FROM imports WHERE server_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(id)
+        .bind(i64::from(limit.max(1)))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ImportRecord {
+                    id: r.try_get("id")?,
+                    server_id: r.try_get("server_id")?,
+                    file_name: r.try_get("file_name")?,
+                    format: r.try_get("format")?,
+                    via: r.try_get("via")?,
+                    started_at: from_millis(r.try_get("started_at")?)?,
+                    finished_at: from_millis(r.try_get("finished_at")?)?,
+                    outcome: r.try_get("outcome")?,
+                    reason: r.try_get("reason")?,
+                    summary: json_column(r, "summary")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn denials(&self, id: ServerId, q: &DenialQuery) -> StoreResult<Vec<DenialRecord>> {
+        let mut sql = String::from(
+            "SELECT id, server_id, source, at, feature, user_name, host, count, reason, retry \
+             FROM denials WHERE server_id = $1 AND at >= $2 AND at < $3",
+        );
+        if q.true_only {
+            sql.push_str(" AND retry = $6");
+        }
+        sql.push_str(" ORDER BY at, id LIMIT $4 OFFSET $5");
+        let mut query = sqlx::query(&sql)
+            .bind(id)
+            .bind(q.from.map(millis).unwrap_or(i64::MIN))
+            .bind(q.to.map(millis).unwrap_or(i64::MAX))
+            .bind(i64::from(if q.limit == 0 { 1000 } else { q.limit }))
+            .bind(i64::from(q.offset));
+        if q.true_only {
+            query = query.bind(false);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DenialRecord {
+                    id: r.try_get("id")?,
+                    server_id: r.try_get("server_id")?,
+                    source: r.try_get("source")?,
+                    at: from_millis(r.try_get("at")?)?,
+                    feature: r.try_get("feature")?,
+                    user: r.try_get("user_name")?,
+                    host: r.try_get("host")?,
+                    count: r.try_get::<i64, _>("count")?.max(0) as u64,
+                    reason: r.try_get("reason")?,
+                    retry: get_bool(r, "retry")?,
+                })
+            })
+            .collect()
+    }
+}
+
+fn json_column(row: &sqlx::any::AnyRow, column: &str) -> StoreResult<serde_json::Value> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+fn foreign_key_is_not_found(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound,
+        _ => e.into(),
+    }
+}
+
+/// Takes the server's import generation from `batch.generation` to the next one, or fails with
+/// `Conflict` when another import committed in between.
+async fn bump_generation(tx: &mut Transaction<'_, Any>, batch: &ImportBatch) -> StoreResult<i64> {
+    let next = batch.generation + 1;
+    let last = batch.last_event_at.map(millis);
+    let done = sqlx::query(
+        "UPDATE import_state SET generation = $1, \
+         last_event_at = CASE WHEN $2 IS NULL THEN last_event_at \
+             WHEN last_event_at IS NULL OR last_event_at < $2 THEN $2 ELSE last_event_at END \
+         WHERE server_id = $3 AND generation = $4",
+    )
+    .bind(next)
+    .bind(last)
+    .bind(batch.server_id)
+    .bind(batch.generation)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() == 1 {
+        return Ok(next);
+    }
+    if batch.generation == 0 {
+        let inserted = sqlx::query(
+            "INSERT INTO import_state (server_id, generation, last_event_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (server_id) DO NOTHING",
+        )
+        .bind(batch.server_id)
+        .bind(next)
+        .bind(last)
+        .execute(&mut **tx)
+        .await
+        .map_err(foreign_key_is_not_found)?;
+        if inserted.rows_affected() == 1 {
+            return Ok(next);
+        }
+    }
+    Err(StoreError::Conflict(
+        "another import of this license server committed in the meantime; run the import again"
+            .into(),
+    ))
+}
+
+const SESSION_COLUMNS: &str = "INSERT INTO sessions (server_id, source, session_key, feature, \
+     user_name, host, display, version, count, borrowed, started_at, ended_at) VALUES ";
+
+fn placeholders(sql: &mut String, rows: usize, columns: usize) {
+    use std::fmt::Write;
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ",(" });
+        for c in 0..columns {
+            let _ = write!(sql, "{}${}", if c == 0 { "" } else { "," }, r * columns + c + 1);
+        }
+        sql.push(')');
+    }
+}
+
+async fn insert_sessions(
+    tx: &mut Transaction<'_, Any>,
+    id: ServerId,
+    rows: &[NewSession],
+) -> StoreResult<()> {
+    let mut sql = String::from(SESSION_COLUMNS);
+    placeholders(&mut sql, rows.len(), 12);
+    let mut q = sqlx::query(&sql);
+    for s in rows {
+        q = bind_session(q, id, s);
+    }
+    q.execute(&mut **tx).await.map_err(foreign_key_is_not_found)?;
+    Ok(())
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
+
+fn bind_session<'q>(q: AnyQuery<'q>, id: ServerId, s: &'q NewSession) -> AnyQuery<'q> {
+    q.bind(id)
+        .bind(IMPORT_SOURCE)
+        .bind("")
+        .bind(s.feature.as_str())
+        .bind(s.user.as_str())
+        .bind(s.host.as_str())
+        .bind(None::<String>)
+        .bind(None::<String>)
+        .bind(s.count as i64)
+        .bind(false)
+        .bind(millis(s.started_at))
+        .bind(s.ended_at.map(millis))
+}
+
+async fn insert_session_returning(
+    tx: &mut Transaction<'_, Any>,
+    id: ServerId,
+    s: &NewSession,
+) -> StoreResult<i64> {
+    let mut sql = String::from(SESSION_COLUMNS);
+    placeholders(&mut sql, 1, 12);
+    sql.push_str(" RETURNING id");
+    let row = bind_session(sqlx::query(&sql), id, s)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(foreign_key_is_not_found)?;
+    Ok(row.try_get("id")?)
+}
+
+const DENIAL_COLUMNS: &str = "INSERT INTO denials (server_id, source, at, feature, user_name, \
+     host, count, reason, retry) VALUES ";
+
+fn bind_denial<'q>(q: AnyQuery<'q>, id: ServerId, d: &'q NewDenial) -> AnyQuery<'q> {
+    q.bind(id)
+        .bind(IMPORT_SOURCE)
+        .bind(millis(d.at))
+        .bind(d.feature.as_str())
+        .bind(d.user.as_str())
+        .bind(d.host.as_str())
+        .bind(d.count as i64)
+        .bind(d.reason.as_deref())
+        .bind(d.retry)
+}
+
+async fn insert_denials(
+    tx: &mut Transaction<'_, Any>,
+    id: ServerId,
+    rows: &[NewDenial],
+) -> StoreResult<()> {
+    let mut sql = String::from(DENIAL_COLUMNS);
+    placeholders(&mut sql, rows.len(), 9);
+    let mut q = sqlx::query(&sql);
+    for d in rows {
+        q = bind_denial(q, id, d);
+    }
+    q.execute(&mut **tx).await.map_err(foreign_key_is_not_found)?;
+    Ok(())
+}
+
+async fn insert_denial_returning(
+    tx: &mut Transaction<'_, Any>,
+    id: ServerId,
+    d: &NewDenial,
+) -> StoreResult<i64> {
+    let mut sql = String::from(DENIAL_COLUMNS);
+    placeholders(&mut sql, 1, 9);
+    sql.push_str(" RETURNING id");
+    let row = bind_denial(sqlx::query(&sql), id, d)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(foreign_key_is_not_found)?;
+    Ok(row.try_get("id")?)
+}
+
+async fn write_checkpoint(tx: &mut Transaction<'_, Any>, batch: &ImportBatch) -> StoreResult<i64> {
+    let c = &batch.checkpoint;
+    let now = millis(batch.now);
+    let state = c.parser_state.to_string();
+    let totals = c.totals.to_string();
+    if let Some(existing) = c.id {
+        let done = sqlx::query(
+            "UPDATE import_checkpoints SET file_name = $1, head_len = $2, head_hash = $3, \
+             byte_offset = $4, line_no = $5, parser_state = $6, totals = $7, updated_at = $8 \
+             WHERE id = $9 AND server_id = $10",
+        )
+        .bind(&c.file_name)
+        .bind(c.head_len as i64)
+        .bind(&c.head_hash)
+        .bind(c.byte_offset as i64)
+        .bind(c.line_no as i64)
+        .bind(state)
+        .bind(totals)
+        .bind(now)
+        .bind(existing)
+        .bind(batch.server_id)
+        .execute(&mut **tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        return Ok(existing);
+    }
+    let row = sqlx::query(
+        "INSERT INTO import_checkpoints (server_id, format, file_name, head_len, head_hash, \
+         byte_offset, line_no, parser_state, totals, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+    )
+    .bind(batch.server_id)
+    .bind(&c.format)
+    .bind(&c.file_name)
+    .bind(c.head_len as i64)
+    .bind(&c.head_hash)
+    .bind(c.byte_offset as i64)
+    .bind(c.line_no as i64)
+    .bind(state)
+    .bind(totals)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(foreign_key_is_not_found)?;
+    Ok(row.try_get("id")?)
+}
