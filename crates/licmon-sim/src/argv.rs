@@ -11,6 +11,12 @@ pub enum Utility {
     Rlmutil,
     Rlmstat,
     Lmxendutil,
+    Lsmon,
+    DsLicSrv,
+    I4blt,
+    Monitorlm,
+    LstcQrun,
+    Olixtool,
 }
 
 impl Utility {
@@ -23,6 +29,12 @@ impl Utility {
             "rlmutil" => Utility::Rlmutil,
             "rlmstat" => Utility::Rlmstat,
             "lmxendutil" => Utility::Lmxendutil,
+            "lsmon" => Utility::Lsmon,
+            "dslicsrv" => Utility::DsLicSrv,
+            "i4blt" => Utility::I4blt,
+            "monitorlm" => Utility::Monitorlm,
+            "lstc_qrun" => Utility::LstcQrun,
+            "olixtool" => Utility::Olixtool,
             _ => return None,
         })
     }
@@ -34,6 +46,12 @@ impl Utility {
             Utility::Rlmutil => "rlmutil",
             Utility::Rlmstat => "rlmstat",
             Utility::Lmxendutil => "lmxendutil",
+            Utility::Lsmon => "lsmon",
+            Utility::DsLicSrv => "DSLicSrv",
+            Utility::I4blt => "i4blt",
+            Utility::Monitorlm => "monitorlm",
+            Utility::LstcQrun => "lstc_qrun",
+            Utility::Olixtool => "olixtool",
         }
     }
 }
@@ -57,6 +75,19 @@ pub enum Command {
         host: Option<String>,
         port: u16,
         xml: bool,
+    },
+    /// The status commands of the other license managers (see `crate::others`): the server
+    /// asked about as host and, where the utility takes one, port. `DSLicSrv -admin` reads
+    /// `connect HOST PORT` from stdin: the binary fills host and port in before responding.
+    Status {
+        host: Option<String>,
+        port: Option<u16>,
+    },
+    /// `licmon-sim custom-xml PATH ADDRESS`: write the custom XML status of the scenario server
+    /// with that address to PATH (atomically) and exit.
+    WriteCustomXml {
+        path: String,
+        address: String,
     },
     ExampleScenario,
     Help,
@@ -94,6 +125,16 @@ pub fn parse(argv: &[String], env: &dyn Fn(&str) -> Option<String>) -> Invocatio
                 utility: None,
                 command: Command::ExampleScenario,
             },
+            Some("custom-xml") => Invocation {
+                utility: None,
+                command: match (rest.get(1), rest.get(2)) {
+                    (Some(path), Some(address)) => Command::WriteCustomXml {
+                        path: path.clone(),
+                        address: address.clone(),
+                    },
+                    _ => Command::Usage("usage: licmon-sim custom-xml PATH PORT@HOST".into()),
+                },
+            },
             Some(sub) => match Utility::from_name(sub) {
                 Some(u) => parse_as(u, &rest[1..], env),
                 None => Invocation {
@@ -124,10 +165,85 @@ fn parse_as(u: Utility, args: &[String], env: &dyn Fn(&str) -> Option<String>) -
         },
         Utility::Rlmstat => rlmstat(args, env),
         Utility::Lmxendutil => licstat(args),
+        Utility::Lsmon => host_only(args, "lsmon HOST"),
+        Utility::Monitorlm => host_only(args, "monitorlm HOST -format text"),
+        Utility::DsLicSrv => {
+            if args.iter().any(|a| a == "-admin") {
+                Command::Status {
+                    host: None,
+                    port: None,
+                }
+            } else {
+                Command::Usage("DSLicSrv: only -admin is simulated".into())
+            }
+        }
+        Utility::I4blt => match flag_value(args, "-n") {
+            Some(host) if args.iter().any(|a| a == "-s") => Command::Status {
+                host: Some(host.strip_prefix("ip:").unwrap_or(host).to_string()),
+                port: None,
+            },
+            _ => Command::Usage("usage: i4blt -s -lc -n SERVER".into()),
+        },
+        Utility::LstcQrun => match flag_value(args, "-s") {
+            Some(spec) => port_at_host(spec),
+            None => Command::Usage("usage: lstc_qrun -s PORT@HOST -R".into()),
+        },
+        Utility::Olixtool => match flag_value(args, "-sv") {
+            Some(spec) => match spec.rsplit_once(':') {
+                Some((host, port)) => Command::Status {
+                    host: Some(host.to_string()),
+                    port: port.parse().ok(),
+                },
+                None => Command::Status {
+                    host: Some(spec.to_string()),
+                    port: None,
+                },
+            },
+            None => Command::Usage("usage: olixtool -sv HOST:PORT".into()),
+        },
     };
     Invocation {
         utility: Some(u),
         command,
+    }
+}
+
+/// `lsmon HOST`, `monitorlm HOST -format text`: the first argument that is not an option (or
+/// an option's value) is the host.
+fn host_only(args: &[String], usage: &str) -> Command {
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "-format" | "-file" | "-template" => i += 1,
+            a if !a.starts_with('-') => {
+                return Command::Status {
+                    host: Some(a.to_string()),
+                    port: None,
+                };
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Command::Usage(format!("usage: {usage}"))
+}
+
+/// The value after `flag`.
+fn flag_value<'a>(args: &'a [String], flag: &str) -> Option<&'a str> {
+    let i = args.iter().position(|a| a == flag)?;
+    value(args, i + 1)
+}
+
+fn port_at_host(spec: &str) -> Command {
+    match spec.split_once('@') {
+        Some((port, host)) => Command::Status {
+            host: Some(host.to_string()),
+            port: port.parse().ok(),
+        },
+        None => Command::Status {
+            host: Some(spec.to_string()),
+            port: None,
+        },
     }
 }
 
@@ -329,6 +445,46 @@ mod tests {
             cmd("lmxendutil -licstat -host h -port x"),
             Command::Usage(_)
         ));
+    }
+
+    #[test]
+    fn other_managers_forms() {
+        let status = |h: &str, p: Option<u16>| Command::Status {
+            host: Some(h.into()),
+            port: p,
+        };
+        assert_eq!(cmd("lsmon rms1"), status("rms1", None));
+        assert_eq!(
+            cmd("/opt/x/monitorlm wl1 -format text"),
+            status("wl1", None)
+        );
+        assert_eq!(cmd("monitorlm -format text wl1"), status("wl1", None));
+        assert_eq!(cmd("i4blt -s -lc -n ip:lum1"), status("lum1", None));
+        assert_eq!(
+            cmd("lstc_qrun -s 31010@lstc1 -R"),
+            status("lstc1", Some(31010))
+        );
+        assert_eq!(cmd("olixtool -sv oli1:8080"), status("oli1", Some(8080)));
+        assert_eq!(
+            cmd("DSLicSrv -admin"),
+            Command::Status {
+                host: None,
+                port: None
+            }
+        );
+        assert_eq!(
+            parse(&argv("DSLicSrv.exe -admin"), &no_env).utility,
+            Some(Utility::DsLicSrv)
+        );
+        assert!(matches!(cmd("lsmon"), Command::Usage(_)));
+        assert!(matches!(cmd("i4blt -lp"), Command::Usage(_)));
+        assert_eq!(
+            cmd("licmon-sim custom-xml /tmp/s.xml 1@site"),
+            Command::WriteCustomXml {
+                path: "/tmp/s.xml".into(),
+                address: "1@site".into()
+            }
+        );
     }
 
     #[test]

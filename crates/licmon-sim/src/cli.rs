@@ -13,7 +13,14 @@ fn env(key: &str) -> Option<String> {
 /// The whole command line of the simulator, for the `licmon-sim` binary and for `licmon`,
 /// which hosts it for the demo (invoked through symlinks named like the vendor utilities).
 pub fn run_cli(args: &[String]) -> ExitCode {
-    let inv = argv::parse(args, &env);
+    let mut inv = argv::parse(args, &env);
+    if inv.utility == Some(argv::Utility::DsLicSrv) && matches!(inv.command, Command::Status { .. })
+    {
+        // `DSLicSrv -admin` takes its commands on stdin: `connect HOST PORT` names the server.
+        let mut script = String::new();
+        let _ = std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut script);
+        inv.command = dsls_connect(&script);
+    }
     let mut stdout = std::io::stdout().lock();
     match &inv.command {
         Command::Help => {
@@ -39,6 +46,51 @@ pub fn run_cli(args: &[String]) -> ExitCode {
     }
 }
 
+/// The server a `DSLicSrv -admin` script connects to.
+pub fn dsls_connect(script: &str) -> Command {
+    for line in script.lines() {
+        let mut words = line.split_whitespace();
+        if words.next() == Some("connect") {
+            return Command::Status {
+                host: words.next().map(str::to_string),
+                port: words.next().and_then(|p| p.parse().ok()),
+            };
+        }
+    }
+    Command::Status {
+        host: None,
+        port: None,
+    }
+}
+
+/// `licmon-sim custom-xml PATH ADDRESS`: write the status file of that scenario server through
+/// a temporary file and a rename, so a reader never sees half a file.
+pub fn write_custom_xml(
+    scenario: &scenario::Scenario,
+    address: &str,
+    path: &std::path::Path,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    let query = scenario::members(address);
+    let server = scenario
+        .find(&query)
+        .ok_or_else(|| anyhow::anyhow!("no server {address} in the scenario"))?;
+    let bytes = match server.behaviour {
+        scenario::Behaviour::Garbage => crate::garbage(scenario.seed, server, now),
+        scenario::Behaviour::Down => {
+            crate::others::custom_xml(scenario.seed, server, now, true).into_bytes()
+        }
+        scenario::Behaviour::Flap if crate::flap_is_down(scenario.seed, server, now) => {
+            crate::others::custom_xml(scenario.seed, server, now, true).into_bytes()
+        }
+        _ => crate::others::custom_xml(scenario.seed, server, now, false).into_bytes(),
+    };
+    let tmp = path.with_extension("xml.tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
 fn run(args: &[String], inv: &argv::Invocation, stdout: &mut impl Write) -> anyhow::Result<u8> {
     let argv0 = args.first().map(String::as_str).unwrap_or("licmon-sim");
     let path = locate::scenario_path(argv0, &env).ok_or_else(|| {
@@ -50,6 +102,10 @@ fn run(args: &[String], inv: &argv::Invocation, stdout: &mut impl Write) -> anyh
     let scenario =
         scenario::Scenario::load_for(&path, &scenario::members(&crate::query_spec(inv)))?;
     let now = locate::now(&env)?;
+    if let Command::WriteCustomXml { path, address } = &inv.command {
+        write_custom_xml(&scenario, address, std::path::Path::new(path), now)?;
+        return Ok(0);
+    }
     let response = respond(inv, &scenario, now);
 
     let utility = inv.utility.map_or("licmon-sim", |u| u.name());

@@ -12,6 +12,7 @@ pub mod flexnet;
 pub mod hash;
 pub mod lmx;
 pub mod locate;
+pub mod others;
 pub mod rlm;
 pub mod scenario;
 pub mod usage;
@@ -79,6 +80,26 @@ fn kind_of(u: Utility) -> Kind {
         Utility::Lmutil | Utility::Lmstat => Kind::Flexnet,
         Utility::Rlmutil | Utility::Rlmstat => Kind::Rlm,
         Utility::Lmxendutil => Kind::Lmx,
+        Utility::Lsmon => Kind::SentinelRms,
+        Utility::DsLicSrv => Kind::Dsls,
+        Utility::I4blt => Kind::IbmLum,
+        Utility::Monitorlm => Kind::Mathlm,
+        Utility::LstcQrun => Kind::Lsdyna,
+        Utility::Olixtool => Kind::Olicense,
+    }
+}
+
+/// The queried member of a host(/port) status command (port 0 when the utility takes none).
+fn status_member(cmd: &Command) -> Member {
+    match cmd {
+        Command::Status { host, port } => Member {
+            port: port.unwrap_or(0),
+            host: host.clone().unwrap_or_default(),
+        },
+        _ => Member {
+            port: 0,
+            host: String::new(),
+        },
     }
 }
 
@@ -102,6 +123,17 @@ fn unreachable(
             },
         ) => lmx::no_servers_xml(host.as_deref().unwrap_or(""), *port),
         (Kind::Lmx, _) => lmx::no_servers(),
+        (kind, cmd) => {
+            let m = status_member(cmd);
+            match kind {
+                Kind::SentinelRms => others::lsmon_cannot_connect(&m.host),
+                Kind::Dsls => others::dsls_cannot_connect(&m.host, m.port),
+                Kind::IbmLum => others::i4blt_cannot_connect(&m.host),
+                Kind::Mathlm => others::monitorlm_cannot_connect(&m.host),
+                Kind::Lsdyna => others::qrun_cannot_connect(&m),
+                _ => others::olixtool_cannot_connect(&m.host, m.port),
+            }
+        }
     }
 }
 
@@ -110,15 +142,21 @@ fn down(u: Utility, cmd: &Command, server: &Server, spec: &str, now: DateTime<Ut
     let query = server.members();
     match kind_of(u) {
         Kind::Flexnet => flexnet::down(u.name(), server, now),
-        Kind::Rlm | Kind::Lmx => unreachable(u, cmd, &query, spec, now),
+        _ => unreachable(u, cmd, &query, spec, now),
     }
 }
 
-fn first_line(u: Utility, spec: &str) -> String {
+fn first_line(u: Utility, cmd: &Command, spec: &str) -> String {
     match kind_of(u) {
         Kind::Flexnet => flexnet::first_line(u.name()),
         Kind::Rlm => rlm::first_line(spec),
         Kind::Lmx => lmx::first_line(),
+        Kind::SentinelRms => others::lsmon_first_line(),
+        Kind::Dsls => others::dsls_first_line(),
+        Kind::IbmLum => others::i4blt_first_line(),
+        Kind::Mathlm => others::monitorlm_first_line(),
+        Kind::Lsdyna => others::qrun_first_line(&status_member(cmd)),
+        Kind::Olicense | Kind::CustomXml => others::olixtool_first_line(),
     }
 }
 
@@ -129,6 +167,8 @@ pub fn query_spec(inv: &Invocation) -> String {
             license.clone().unwrap_or_default()
         }
         Command::Licstat { host, port, .. } => format!("{port}@{}", host.as_deref().unwrap_or("")),
+        Command::Status { .. } => status_member(&inv.command).to_string(),
+        Command::WriteCustomXml { address, .. } => address.clone(),
         _ => String::new(),
     }
 }
@@ -165,7 +205,7 @@ pub fn respond(inv: &Invocation, scenario: &Scenario, now: DateTime<Utc>) -> Res
         ),
         (Behaviour::Hang, _) => Response {
             hang: true,
-            ..Response::text(first_line(u, &spec), address, behaviour)
+            ..Response::text(first_line(u, &inv.command, &spec), address, behaviour)
         },
         (Behaviour::Garbage, _) => Response {
             stdout: garbage(seed, server, now),
@@ -185,6 +225,23 @@ pub fn respond(inv: &Invocation, scenario: &Scenario, now: DateTime<Utc>) -> Res
                 }
                 Command::Licstat { xml: false, .. } => lmx::licstat(seed, server, now),
                 Command::Licstat { xml: true, .. } => lmx::licstat_xml(seed, server, now),
+                Command::Status { .. } => {
+                    let m = status_member(&inv.command);
+                    let member = if m.port == 0 {
+                        server.members().into_iter().next().unwrap_or(m)
+                    } else {
+                        m
+                    };
+                    match kind {
+                        Kind::SentinelRms => others::lsmon(seed, server, &member.host, now),
+                        Kind::Dsls => others::dsls(seed, server, &member, now),
+                        Kind::IbmLum => others::i4blt(seed, server, &member.host, now),
+                        Kind::Mathlm => others::monitorlm(seed, server, &member.host, now),
+                        Kind::Lsdyna => others::qrun(seed, server, &member, now),
+                        Kind::Olicense => others::olixtool(seed, server, &member, now),
+                        _ => String::new(),
+                    }
+                }
                 _ => String::new(),
             };
             Response::text(text, address, behaviour)
@@ -201,6 +258,13 @@ Invoked as (argv[0] basename, .exe tolerated) or with the name as first argument
   rlmutil rlmstat -a -c PORT@HOST [-i ISV]               RLM status
   lmxendutil -licstat -host HOST -port PORT              LM-X status (text)
   lmxendutil -licstatxml -host HOST -port PORT           LM-X status (XML)
+  lsmon HOST                                             Sentinel RMS status
+  DSLicSrv -admin  (stdin: connect HOST PORT, getLicenseUsage -csv)   DSLS usage
+  i4blt -s -lc -n HOST                                   IBM LUM status
+  monitorlm HOST -format text                            MathLM status
+  lstc_qrun -s PORT@HOST -R                              LS-DYNA status
+  olixtool -sv HOST:PORT                                 OLicense status
+  licmon-sim custom-xml PATH PORT@HOST                   write a custom XML status file
   licmon-sim example-scenario                            print a commented scenario
   licmon-sim --help
 

@@ -25,6 +25,17 @@ pub enum Kind {
     Flexnet,
     Rlm,
     Lmx,
+    #[serde(rename = "sentinel-rms")]
+    SentinelRms,
+    Dsls,
+    #[serde(rename = "ibm-lum")]
+    IbmLum,
+    Mathlm,
+    Lsdyna,
+    Olicense,
+    /// A status file in licmon's custom XML schema, written by `licmon-sim custom-xml`.
+    #[serde(rename = "custom-xml")]
+    CustomXml,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -144,9 +155,11 @@ impl Member {
         })
     }
 
-    /// Host names compare case-insensitively, as DNS does.
+    /// Host names compare case-insensitively, as DNS does. Port 0 is "any port": utilities
+    /// that take only a host (`lsmon`, `monitorlm`, `i4blt`) query with it.
     pub fn same(&self, other: &Member) -> bool {
-        self.port == other.port && self.host.eq_ignore_ascii_case(&other.host)
+        (self.port == other.port || self.port == 0 || other.port == 0)
+            && self.host.eq_ignore_ascii_case(&other.host)
     }
 }
 

@@ -192,7 +192,7 @@ fn check(sc: &Scenario, server: &Server, format: StatusFormat, text: &str, now: 
         // `in_use + reserved` is that total).
         let (in_use, reserved) = match server.kind {
             Kind::Flexnet | Kind::Rlm => (u.checked_out(), f.reserved),
-            Kind::Lmx => (u.checked_out(), 0),
+            _ => (u.checked_out(), 0),
         };
         assert_eq!(got.issued, f.issued, "issued of {} in {ctx}", f.name);
         assert_eq!(
