@@ -1,0 +1,366 @@
+//! Sessions and denials from a stream of events, per license server.
+//!
+//! - An OUT opens a session; an IN closes the oldest open session (earliest start) of the same
+//!   feature, user and host that started no later than it; Start/Shutdown of the license server
+//!   close every open import session of the server at that time.
+//! - A denial is a *retry* when the same user checked out the same feature within the window
+//!   `[denial - before, denial + after]` (SPEC §4, default 5 s / 2 s); otherwise a true denial.
+//!
+//! The state that must survive between batches — open sessions, recent checkouts, denials whose
+//! window is still open — is exactly what the database holds after each commit, so a resumed
+//! import rebuilds it with [`licmon_store::ImportStore::import_resume`] and goes on as if it had
+//! never stopped. Checkouts and denials are only used while they are within the window plus
+//! [`SLACK`] of the newest event seen, the same rule the reload uses, so a resumed and an
+//! uninterrupted import agree even when lines from several daemons are slightly out of order.
+
+use std::collections::{HashMap, VecDeque};
+
+use chrono::{DateTime, Duration, Utc};
+use licmon_parse::{EventKind, LogEvent};
+use licmon_store::{ImportResume, NewDenial, NewSession};
+
+use crate::summary::Totals;
+
+/// Extra look-back for events logged slightly out of order.
+pub const SLACK: Duration = Duration::seconds(60);
+/// How often (in events) old checkouts are dropped from memory.
+const SWEEP_EVERY: u32 = 65_536;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// A checkout up to this long before the denial makes it a retry.
+    pub before: Duration,
+    /// A checkout up to this long after the denial makes it a retry.
+    pub after: Duration,
+}
+
+impl Default for Window {
+    fn default() -> Self {
+        Self {
+            before: Duration::seconds(5),
+            after: Duration::seconds(2),
+        }
+    }
+}
+
+impl Window {
+    pub fn contains(&self, denial: DateTime<Utc>, checkout: DateTime<Utc>) -> bool {
+        checkout >= denial - self.before && checkout <= denial + self.after
+    }
+}
+
+type SessionKey = (String, String, String);
+type UserKey = (String, String);
+
+struct Open {
+    seq: u64,
+    id: Option<i64>,
+    started: DateTime<Utc>,
+    count: u64,
+}
+
+struct Pending {
+    feature: String,
+    user: String,
+    at: DateTime<Utc>,
+    /// Written already (and not a retry so far).
+    id: Option<i64>,
+    /// Not written yet.
+    row: Option<NewDenial>,
+}
+
+/// What one batch writes (see [`licmon_store::ImportBatch`]).
+#[derive(Default)]
+pub struct BatchRows {
+    pub closed_sessions: Vec<NewSession>,
+    pub open_sessions: Vec<NewSession>,
+    pub session_ends: Vec<(i64, DateTime<Utc>)>,
+    pub denials: Vec<NewDenial>,
+    pub pending_denials: Vec<NewDenial>,
+    pub retried_denials: Vec<i64>,
+    open_refs: Vec<(SessionKey, u64)>,
+    pending_refs: Vec<usize>,
+}
+
+pub struct Rebuilder {
+    window: Window,
+    open: HashMap<SessionKey, VecDeque<Open>>,
+    recent_outs: HashMap<UserKey, Vec<DateTime<Utc>>>,
+    pending: Vec<Pending>,
+    max_time: Option<DateTime<Utc>>,
+    seq: u64,
+    since_sweep: u32,
+    rows: BatchRows,
+}
+
+impl Rebuilder {
+    /// The look-back horizons to load a server's state with.
+    pub fn horizons(window: Window) -> (Duration, Duration) {
+        (window.before + SLACK, window.after + SLACK)
+    }
+
+    pub fn resume(state: ImportResume, window: Window) -> Self {
+        let mut r = Self {
+            window,
+            open: HashMap::new(),
+            recent_outs: HashMap::new(),
+            pending: Vec::new(),
+            max_time: state.last_event_at,
+            seq: 0,
+            since_sweep: 0,
+            rows: BatchRows::default(),
+        };
+        for s in state.open_sessions {
+            r.seq += 1;
+            r.open
+                .entry((s.feature, s.user, s.host))
+                .or_default()
+                .push_back(Open {
+                    seq: r.seq,
+                    id: Some(s.id),
+                    started: s.started_at,
+                    count: s.count,
+                });
+        }
+        for (feature, user, at) in state.recent_outs {
+            r.recent_outs.entry((feature, user)).or_default().push(at);
+        }
+        for (id, feature, user, at) in state.pending_denials {
+            r.pending.push(Pending {
+                feature,
+                user,
+                at,
+                id: Some(id),
+                row: None,
+            });
+        }
+        r
+    }
+
+    pub fn max_time(&self) -> Option<DateTime<Utc>> {
+        self.max_time
+    }
+
+    pub fn open_sessions(&self) -> usize {
+        self.open.values().map(VecDeque::len).sum()
+    }
+
+    pub fn push(&mut self, e: LogEvent, totals: &mut Totals, line: u64) {
+        totals.count_event(e.kind);
+        let now = self.max_time.map_or(e.time, |m| m.max(e.time));
+        self.max_time = Some(now);
+        match e.kind {
+            EventKind::Out => self.out(e, totals),
+            EventKind::In => self.checkin(e, totals, line),
+            EventKind::Denied => self.denied(e, totals),
+            EventKind::Start | EventKind::Shutdown => self.close_all(e.time, totals),
+            EventKind::Queued | EventKind::Dequeued | EventKind::Unsupported => {}
+        }
+        self.since_sweep += 1;
+        if self.since_sweep >= SWEEP_EVERY {
+            self.since_sweep = 0;
+            self.sweep();
+        }
+    }
+
+    fn out(&mut self, e: LogEvent, totals: &mut Totals) {
+        totals.sessions += 1;
+        let window = self.window;
+        let oldest_denial = self.max_time.unwrap_or(e.time) - window.after - SLACK;
+        let mut retried = Vec::new();
+        self.pending.retain_mut(|p| {
+            let hit = p.at >= oldest_denial
+                && p.feature == e.feature
+                && p.user == e.user
+                && window.contains(p.at, e.time);
+            if !hit {
+                return true;
+            }
+            match (&mut p.row, p.id) {
+                (Some(row), _) => {
+                    row.retry = true;
+                    true
+                }
+                (None, Some(id)) => {
+                    retried.push(id);
+                    false
+                }
+                (None, None) => false,
+            }
+        });
+        self.rows.retried_denials.extend(retried);
+        self.recent_outs
+            .entry((e.feature.clone(), e.user.clone()))
+            .or_default()
+            .push(e.time);
+        self.seq += 1;
+        self.open
+            .entry((e.feature, e.user, e.host))
+            .or_default()
+            .push_back(Open {
+                seq: self.seq,
+                id: None,
+                started: e.time,
+                count: e.count,
+            });
+    }
+
+    fn checkin(&mut self, e: LogEvent, totals: &mut Totals, line: u64) {
+        let key = (e.feature, e.user, e.host);
+        let Some(queue) = self.open.get_mut(&key) else {
+            totals.skip(
+                "IN without an open OUT (checked out before the imported log)",
+                line,
+                1,
+            );
+            return;
+        };
+        let oldest = queue
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.started <= e.time)
+            .min_by_key(|(_, o)| (o.started, o.seq))
+            .map(|(i, _)| i);
+        let Some(i) = oldest else {
+            totals.skip(
+                "IN without an open OUT (checked out before the imported log)",
+                line,
+                1,
+            );
+            return;
+        };
+        let open = queue.remove(i).expect("index from the same queue");
+        let key = if queue.is_empty() {
+            self.open.remove_entry(&key).map(|(k, _)| k).unwrap_or(key)
+        } else {
+            key
+        };
+        self.close(key, open, e.time, totals);
+    }
+
+    fn close(&mut self, key: SessionKey, open: Open, at: DateTime<Utc>, totals: &mut Totals) {
+        totals.sessions_closed += 1;
+        match open.id {
+            Some(id) => self.rows.session_ends.push((id, at)),
+            None => self.rows.closed_sessions.push(NewSession {
+                feature: key.0,
+                user: key.1,
+                host: key.2,
+                count: open.count,
+                started_at: open.started,
+                ended_at: Some(at),
+            }),
+        }
+    }
+
+    fn close_all(&mut self, at: DateTime<Utc>, totals: &mut Totals) {
+        let mut all: Vec<(SessionKey, Open)> = self
+            .open
+            .drain()
+            .flat_map(|(k, q)| q.into_iter().map(move |o| (k.clone(), o)))
+            .collect();
+        all.sort_by_key(|(_, o)| o.seq);
+        for (key, open) in all {
+            let end = at.max(open.started);
+            self.close(key, open, end, totals);
+        }
+    }
+
+    fn denied(&mut self, e: LogEvent, totals: &mut Totals) {
+        totals.denials += 1;
+        let oldest_out = self.max_time.unwrap_or(e.time) - self.window.before - SLACK;
+        let key = (e.feature, e.user);
+        let retry = self.recent_outs.get(&key).is_some_and(|outs| {
+            outs.iter()
+                .any(|&o| o >= oldest_out && self.window.contains(e.time, o))
+        });
+        let (feature, user) = key;
+        self.pending.push(Pending {
+            feature: feature.clone(),
+            user: user.clone(),
+            at: e.time,
+            id: None,
+            row: Some(NewDenial {
+                at: e.time,
+                feature,
+                user,
+                host: e.host,
+                count: e.count,
+                reason: e.reason,
+                retry,
+            }),
+        });
+    }
+
+    fn sweep(&mut self) {
+        let Some(now) = self.max_time else { return };
+        let oldest = now - self.window.before - SLACK;
+        self.recent_outs.retain(|_, outs| {
+            outs.retain(|&o| o >= oldest);
+            !outs.is_empty()
+        });
+    }
+
+    /// The rows of the batch so far; pass the ids the commit returns to [`Self::committed`].
+    pub fn take_batch(&mut self) -> BatchRows {
+        let oldest = self.max_time.map(|m| m - self.window.after - SLACK);
+        let mut rows = std::mem::take(&mut self.rows);
+        // Denials: a retry or one whose window is over is final; the others are written now
+        // (not a retry so far) and may still become one.
+        let mut keep = Vec::with_capacity(self.pending.len());
+        for mut p in self.pending.drain(..) {
+            let expired = oldest.is_some_and(|o| p.at < o);
+            match p.row.take() {
+                Some(row) if row.retry || expired => rows.denials.push(row),
+                Some(row) => {
+                    rows.pending_refs.push(keep.len());
+                    rows.pending_denials.push(row);
+                    keep.push(p);
+                }
+                None if expired => {}
+                None => keep.push(p),
+            }
+        }
+        self.pending = keep;
+        for (key, queue) in &self.open {
+            for o in queue.iter().filter(|o| o.id.is_none()) {
+                rows.open_refs.push((key.clone(), o.seq));
+                rows.open_sessions.push(NewSession {
+                    feature: key.0.clone(),
+                    user: key.1.clone(),
+                    host: key.2.clone(),
+                    count: o.count,
+                    started_at: o.started,
+                    ended_at: None,
+                });
+            }
+        }
+        // Written in the order they were opened, so ids follow the log.
+        let mut order: Vec<usize> = (0..rows.open_refs.len()).collect();
+        order.sort_by_key(|&i| rows.open_refs[i].1);
+        rows.open_refs = order.iter().map(|&i| rows.open_refs[i].clone()).collect();
+        rows.open_sessions = order
+            .iter()
+            .map(|&i| rows.open_sessions[i].clone())
+            .collect();
+        rows
+    }
+
+    /// Records the ids the database gave to the batch's open sessions and pending denials.
+    pub fn committed(&mut self, rows: &BatchRows, session_ids: &[i64], denial_ids: &[i64]) {
+        for ((key, seq), id) in rows.open_refs.iter().zip(session_ids) {
+            if let Some(o) = self
+                .open
+                .get_mut(key)
+                .and_then(|q| q.iter_mut().find(|o| o.seq == *seq))
+            {
+                o.id = Some(*id);
+            }
+        }
+        for (&i, id) in rows.pending_refs.iter().zip(denial_ids) {
+            if let Some(p) = self.pending.get_mut(i) {
+                p.id = Some(*id);
+            }
+        }
+    }
+}
