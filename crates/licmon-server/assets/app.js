@@ -43,3 +43,18 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   showLocalTimes();
 });
+
+// State-changing requests from scripts carry the session's CSRF token (the licmon_csrf cookie)
+// in the X-CSRF-Token header; the server compares it with the one stored for the session.
+function csrfToken() {
+  const m = document.cookie.match(/(?:^|;\s*)licmon_csrf=([^;]*)/);
+  return m ? decodeURIComponent(m[1]) : "";
+}
+
+function licmonFetch(url, options = {}) {
+  const headers = new Headers(options.headers || {});
+  const method = (options.method || "GET").toUpperCase();
+  if (!["GET", "HEAD", "OPTIONS"].includes(method)) headers.set("X-CSRF-Token", csrfToken());
+  return fetch(url, { ...options, headers, credentials: "same-origin" });
+}
+window.licmonFetch = licmonFetch;

@@ -4,8 +4,11 @@
 //! Invariant: handlers translate between HTTP and the domain; the rules themselves (validation,
 //! statuses, capacity) live in licmon-core and the store.
 
+mod admin;
 mod api;
+pub mod auth;
 mod error;
+pub mod tls;
 mod pages;
 mod state;
 
@@ -15,6 +18,7 @@ use axum::Router;
 use axum::routing::get;
 use tokio::net::TcpListener;
 
+pub use api::openapi::document_json as openapi_document;
 pub use error::ApiError;
 pub use state::{AppState, Clock};
 
@@ -22,8 +26,15 @@ pub use state::{AppState, Clock};
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
-        .nest("/api/v1", api::routes())
+        .nest("/api/v1", api::routes_with_csv())
         .merge(pages::routes())
+        .merge(auth::routes())
+        .merge(admin::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::middleware::guard,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(state.auth.max_body_bytes))
         .with_state(state)
 }
 
@@ -37,7 +48,23 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<tls::ClientAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// [`serve`] over TLS (rustls); cookies are then `Secure`.
+pub async fn serve_tls(
+    listener: TcpListener,
+    config: std::sync::Arc<tokio_rustls::rustls::ServerConfig>,
+    mut state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    state.auth.secure_cookies = true;
+    let listener = tls::TlsListener::new(listener, config)?;
+    let app = router(state).into_make_service_with_connect_info::<tls::ClientAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

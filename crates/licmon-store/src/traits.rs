@@ -78,7 +78,7 @@ pub trait MonitorStore: Send + Sync {
 }
 
 /// A session (checkout) as history keeps it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SessionRecord {
     pub id: i64,
     pub server_id: ServerId,
@@ -118,7 +118,7 @@ impl Granularity {
 }
 
 /// One rollup bucket of one feature.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct UsagePoint {
     pub feature: String,
     pub bucket_start: DateTime<Utc>,
@@ -175,7 +175,7 @@ pub trait HistoryStore: Send + Sync {
 }
 
 /// An entry of the event log (poll failures, imports, logins, administration).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LoggedEvent {
     pub id: i64,
     pub at: DateTime<Utc>,

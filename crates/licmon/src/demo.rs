@@ -17,7 +17,22 @@ use licmon_store::ServerStore;
 use crate::config::CommonFlags;
 
 /// Names under which `licmon` acts as the simulator.
-pub const SIMULATED_UTILITIES: [&str; 3] = ["lmutil", "rlmutil", "lmxendutil"];
+pub const SIMULATED_UTILITIES: [&str; 9] = [
+    "lmutil",
+    "rlmutil",
+    "lmxendutil",
+    "lsmon",
+    "DSLicSrv",
+    "i4blt",
+    "monitorlm",
+    "lstc_qrun",
+    "olixtool",
+];
+
+/// The custom XML server's status file in the simulator folder, rewritten every few seconds
+/// by the demo (as a site script would) from the scenario server at `CUSTOM_XML_ADDRESS`.
+const CUSTOM_XML_FILE: &str = "custom-status.xml";
+const CUSTOM_XML_ADDRESS: &str = "1@site-script";
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct DemoArgs {
@@ -111,6 +126,76 @@ const SERVERS: &[DemoServer] = &[
         interval: 10,
         utility: "lmutil",
         description: "Old server whose lmutil hangs",
+    },
+    DemoServer {
+        name: "aveva-plant",
+        kind: "sentinel-rms",
+        vendor: "AVEVA",
+        address: "5093@rms-aveva",
+        time_zone: "Europe/London",
+        interval: 15,
+        utility: "lsmon",
+        description: "Sentinel RMS (lsmon)",
+    },
+    DemoServer {
+        name: "catia-dsls",
+        kind: "dsls",
+        vendor: "Dassault Systèmes",
+        address: "4085@dsls-lic",
+        time_zone: "Europe/Paris",
+        interval: 15,
+        utility: "DSLicSrv",
+        description: "DSLS, queried through DSLicSrv -admin",
+    },
+    DemoServer {
+        name: "catia-v5-lum",
+        kind: "ibm-lum",
+        vendor: "Dassault Systèmes",
+        address: "1515@lum-cad",
+        time_zone: "America/New_York",
+        interval: 15,
+        utility: "i4blt",
+        description: "IBM LUM (i4blt)",
+    },
+    DemoServer {
+        name: "mathematica",
+        kind: "mathlm",
+        vendor: "Wolfram",
+        address: "16286@mathlm1",
+        time_zone: "America/Chicago",
+        interval: 15,
+        utility: "monitorlm",
+        description: "MathLM (monitorlm)",
+    },
+    DemoServer {
+        name: "ls-dyna-hpc",
+        kind: "lsdyna",
+        vendor: "Ansys LST",
+        address: "31010@lstc-hpc",
+        time_zone: "UTC",
+        interval: 15,
+        utility: "lstc_qrun",
+        description: "LS-DYNA cluster licenses (lstc_qrun)",
+    },
+    DemoServer {
+        name: "ftire",
+        kind: "olicense",
+        vendor: "cosin",
+        address: "31212@olic1",
+        time_zone: "Europe/Berlin",
+        interval: 15,
+        utility: "olixtool",
+        description: "OLicense (olixtool)",
+    },
+    DemoServer {
+        name: "in-house-solver",
+        kind: "custom-xml",
+        vendor: "ACME",
+        address: "",
+        time_zone: "UTC",
+        interval: 10,
+        utility: CUSTOM_XML_FILE,
+        description: "Custom XML status file rewritten by a (simulated) site script",
     },
 ];
 
@@ -256,6 +341,113 @@ name = "Virtuoso_Schematic_Editor_XL"
 version = "22.1"
 issued = 10
 users = 10
+
+[[server]]
+kind = "sentinel-rms"
+address = "5093@rms-aveva"
+vendor = "AVEVA"
+time_zone = "Europe/London"
+[[server.feature]]
+name = "AVEVA_E3D"
+issued = 30
+reserved = 2
+users = 35
+peak = 0.8
+expires = "2026-11-19"
+[[server.feature]]
+name = "ARMS_ID"
+issued = 50
+users = 20
+peak = 0.3
+
+[[server]]
+kind = "dsls"
+address = "4085@dsls-lic"
+vendor = "Dassault Systemes"
+time_zone = "Europe/Paris"
+[[server.feature]]
+name = "MD2"
+version = "424"
+issued = 25
+users = 30
+peak = 0.8
+expires = "2026-12-31"
+[[server.feature]]
+name = "SIMULIA_TOKENS"
+version = "424"
+issued = 300
+licenses_per_checkout = 12
+users = 12
+peak = 0.7
+
+[[server]]
+kind = "ibm-lum"
+address = "1515@lum-cad"
+vendor = "Dassault Systemes"
+time_zone = "America/New_York"
+[[server.feature]]
+name = "CATIA_MD2"
+version = "5.22"
+issued = 10
+users = 14
+peak = 0.9
+expires = "2026-06-30"
+
+[[server]]
+kind = "mathlm"
+address = "16286@mathlm1"
+vendor = "Wolfram"
+time_zone = "America/Chicago"
+[[server.feature]]
+name = "Mathematica"
+version = "14.1"
+issued = 40
+users = 50
+peak = 0.6
+[[server.feature]]
+name = "MathKernel"
+version = "14.1"
+issued = 80
+licenses_per_checkout = 2
+users = 30
+peak = 0.5
+
+[[server]]
+kind = "lsdyna"
+address = "31010@lstc-hpc"
+vendor = "LSTC"
+[[server.feature]]
+name = "MPPDYNA"
+issued = 500
+licenses_per_checkout = 40
+users = 10
+peak = 0.85
+expires = "2026-12-30"
+
+[[server]]
+kind = "olicense"
+address = "31212@olic1"
+vendor = "cosin"
+time_zone = "Europe/Berlin"
+[[server.feature]]
+name = "ftire_adams"
+issued = 6
+users = 8
+peak = 0.8
+expires = "2026-12-31"
+
+[[server]]
+kind = "custom-xml"
+address = "1@site-script"
+vendor = "ACME"
+[[server.feature]]
+name = "acme_solver"
+version = "7.2"
+issued = 20
+reserved = 1
+users = 25
+peak = 0.8
+borrowed = 1
 "#;
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
@@ -280,12 +472,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     let sim_dir = prepare_simulator(&args.data_dir)?;
     let store = crate::serve::open_store(&config).await?;
+    spawn_custom_xml_writer(&sim_dir)?;
     for s in SERVERS {
         let input = LicenseServerInput {
             name: s.name.into(),
             kind: s.kind.into(),
             vendor: s.vendor.into(),
-            address: Some(s.address.into()),
+            address: (!s.address.is_empty()).then(|| s.address.into()),
             description: s.description.into(),
             time_zone: Some(s.time_zone.into()),
             query_interval_secs: Some(s.interval),
@@ -317,6 +510,27 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     );
     println!("Open http://{address}/ (Ctrl-C to stop)");
     crate::serve::run_node(config, store, listener, crate::serve::shutdown_signal()).await
+}
+
+/// Plays the site script of the custom XML server: writes its status file now (so that the
+/// first poll finds it) and rewrites it every 5 s from the scenario's usage model, through a
+/// temporary file and a rename, until the demo stops.
+fn spawn_custom_xml_writer(sim_dir: &Path) -> anyhow::Result<()> {
+    let scenario = licmon_sim::scenario::Scenario::parse(SCENARIO)?;
+    let path = sim_dir.join(CUSTOM_XML_FILE);
+    licmon_sim::cli::write_custom_xml(&scenario, CUSTOM_XML_ADDRESS, &path, Utc::now())?;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            if let Err(e) =
+                licmon_sim::cli::write_custom_xml(&scenario, CUSTOM_XML_ADDRESS, &path, Utc::now())
+            {
+                tracing::warn!(error = %e, "demo: cannot rewrite the custom XML status file");
+            }
+        }
+    });
+    Ok(())
 }
 
 /// The simulator folder: the scenario and a symlink per vendor utility pointing at this binary.

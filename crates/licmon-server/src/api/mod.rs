@@ -1,6 +1,11 @@
 //! `/api/v1`: JSON resources.
 
+mod accounts;
 mod body;
+pub mod capacity;
+mod csv;
+pub mod openapi;
+pub mod paging;
 mod history;
 mod servers;
 pub mod views;
@@ -9,6 +14,11 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::AppState;
+
+/// `/api/v1` with CSV for every list (see `csv.rs`).
+pub fn routes_with_csv() -> Router<AppState> {
+    routes().layer(axum::middleware::from_fn(csv::negotiate))
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -27,7 +37,24 @@ pub fn routes() -> Router<AppState> {
             get(history::usage_history),
         )
         .route("/events", get(history::events))
+        .merge(accounts_routes())
         .fallback(not_found)
+}
+
+fn accounts_routes() -> Router<AppState> {
+    Router::new()
+        .route("/me", get(accounts::me))
+        .route("/users", get(accounts::list_users).post(accounts::create_user))
+        .route(
+            "/users/{id}",
+            get(accounts::get_user)
+                .put(accounts::update_user)
+                .delete(accounts::delete_user),
+        )
+        .route("/tokens", get(accounts::list_tokens).post(accounts::create_token))
+        .route("/tokens/{id}", axum::routing::delete(accounts::revoke_token))
+        .route("/capacity", get(capacity::capacity))
+        .route("/openapi.json", get(openapi::document))
 }
 
 async fn not_found() -> crate::ApiError {
