@@ -15,6 +15,14 @@ pub enum ApiError {
     Conflict(String),
     BadRequest(String),
     Internal(String),
+    /// 401: no valid session or token.
+    Unauthorized(String),
+    /// 403: logged in, but not allowed (or a missing/wrong CSRF token).
+    Forbidden(String),
+    /// 413: the body is larger than the server accepts.
+    PayloadTooLarge(String),
+    /// 429: too many failed logins.
+    TooManyRequests(String),
 }
 
 impl From<StoreError> for ApiError {
@@ -43,6 +51,14 @@ impl IntoResponse for ApiError {
             ),
             ApiError::Conflict(message) => (StatusCode::CONFLICT, json!({ "error": message })),
             ApiError::BadRequest(message) => (StatusCode::BAD_REQUEST, json!({ "error": message })),
+            ApiError::Unauthorized(message) => (StatusCode::UNAUTHORIZED, json!({ "error": message })),
+            ApiError::Forbidden(message) => (StatusCode::FORBIDDEN, json!({ "error": message })),
+            ApiError::PayloadTooLarge(message) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, json!({ "error": message }))
+            }
+            ApiError::TooManyRequests(message) => {
+                (StatusCode::TOO_MANY_REQUESTS, json!({ "error": message }))
+            }
             ApiError::Internal(message) => {
                 tracing::error!(%message, "request failed");
                 (

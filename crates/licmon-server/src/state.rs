@@ -25,6 +25,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub status: StatusSettings,
     pub clock: Clock,
+    /// Sessions, cookies, login limits (crate::auth).
+    pub auth: crate::auth::AuthSettings,
 }
 
 impl AppState {
@@ -33,6 +35,7 @@ impl AppState {
             store,
             status,
             clock: Clock::System,
+            auth: crate::auth::AuthSettings::default(),
         }
     }
 }

@@ -29,6 +29,14 @@ pub struct Config {
     pub agent_window_secs: u32,
     /// `text` or `json` logs.
     pub log_format: LogFormat,
+    /// TLS certificate chain (PEM) for the web server; with `tls_key`, licmon serves HTTPS.
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    pub tls_key: Option<PathBuf>,
+    /// A login session unused this many seconds ends.
+    pub session_idle_secs: u64,
+    /// A login session ends this many seconds after login, however busy.
+    pub session_max_secs: u64,
     /// Per license-manager type, the status utility to run instead of the one on PATH,
     /// e.g. `flexnet = "/opt/flexlm/lmutil"`.
     pub utilities: BTreeMap<String, String>,
@@ -53,6 +61,10 @@ impl Default for Config {
             max_output_bytes: 16 * 1024 * 1024,
             agent_window_secs: 120,
             log_format: LogFormat::Text,
+            tls_cert: None,
+            tls_key: None,
+            session_idle_secs: 7200,
+            session_max_secs: 43200,
             utilities: BTreeMap::new(),
         }
     }
@@ -121,6 +133,14 @@ impl Config {
                 "LICMON_AGENT_WINDOW_SECS" => {
                     self.agent_window_secs = value.parse().map_err(|_| bad("a number"))?
                 }
+                "LICMON_TLS_CERT" => self.tls_cert = Some(PathBuf::from(value)),
+                "LICMON_TLS_KEY" => self.tls_key = Some(PathBuf::from(value)),
+                "LICMON_SESSION_IDLE_SECS" => {
+                    self.session_idle_secs = value.parse().map_err(|_| bad("a number"))?
+                }
+                "LICMON_SESSION_MAX_SECS" => {
+                    self.session_max_secs = value.parse().map_err(|_| bad("a number"))?
+                }
                 "LICMON_LOG_FORMAT" => {
                     self.log_format = match value.as_str() {
                         "text" => LogFormat::Text,
@@ -140,6 +160,12 @@ impl Config {
     pub fn validate(&self) -> anyhow::Result<()> {
         if self.poll_concurrency == 0 {
             bail!("poll_concurrency must be at least 1");
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            bail!("set both tls_cert and tls_key (PEM files), or neither");
+        }
+        if self.session_idle_secs < 60 || self.session_max_secs < self.session_idle_secs {
+            bail!("session_idle_secs must be at least 60 and session_max_secs at least as long");
         }
         if self.max_output_bytes < 1024 {
             bail!("max_output_bytes must be at least 1024");
@@ -200,6 +226,14 @@ agent_window_secs = 120
 
 # "text" or "json".
 log_format = "text"
+
+# HTTPS: a PEM certificate chain and private key. Unset: plain HTTP (put a TLS proxy in front).
+# tls_cert = "/etc/licmon/cert.pem"
+# tls_key = "/etc/licmon/key.pem"
+
+# Login sessions end after this many idle seconds, and at the latest this many after login.
+session_idle_secs = 7200
+session_max_secs = 43200
 
 # Status utilities, per license-manager type, instead of the ones found on PATH.
 [utilities]

@@ -1,10 +1,12 @@
 //! `licmon`: the command line. Subcommands parse their flags, load the configuration and call
 //! into the library crates; no business rules live here.
 
+mod accounts_cmd;
 mod config;
 mod demo;
 mod parse_cmd;
 mod serve;
+mod web;
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -35,6 +37,12 @@ enum Command {
     /// Show or explain the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Manage accounts: add (the first administrator), list, delete, passwd.
+    #[command(subcommand)]
+    User(accounts_cmd::UserCommand),
+    /// Manage API and agent tokens: create (prints only the token), list, revoke.
+    #[command(subcommand)]
+    Token(accounts_cmd::TokenCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,6 +77,8 @@ fn main() -> ExitCode {
         }
         Command::Serve(args) => with_runtime(|| serve::run(args)),
         Command::Demo(args) => with_runtime(|| demo::run(args)),
+        Command::User(command) => with_runtime(|| accounts_cmd::run_user(command)),
+        Command::Token(command) => with_runtime(|| accounts_cmd::run_token(command)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -43,7 +43,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
-    tracing::info!(%address, monitoring = config.monitoring, "licmon is listening on http://{address}/");
+    let scheme = crate::web::scheme(&config);
+    tracing::info!(%address, monitoring = config.monitoring, "licmon is listening on {scheme}://{address}/");
     run_node(config, store, listener, shutdown_signal()).await
 }
 
@@ -109,7 +110,7 @@ pub async fn run_node(
     });
     let state = AppState::new(store.clone(), status_settings(&config));
     let stop_for_server = stop_tx.clone();
-    let served = licmon_server::serve(listener, state, async move {
+    let served = crate::web::serve(&config, listener, state, async move {
         shutdown.await;
         tracing::info!("shutting down");
         let _ = stop_for_server.send(true);

@@ -24,6 +24,8 @@ async fn server_or_404(
 
 /// The last successful poll. Servers without remote monitoring have no live data: the answer
 /// says so instead of showing an empty list that looks like "nobody uses anything".
+#[utoipa::path(get, path = "/api/v1/license-servers/{id}/usage", tag = "usage", params(("id" = i64, Path, description = "license-server id")),
+    responses((status = 200, description = "the last successful poll", body = super::views::SnapshotDoc), (status = 404, description = "not polled successfully yet", body = super::openapi::ErrorBody), (status = 409, description = "this type has no live data", body = super::openapi::ErrorBody)))]
 pub async fn current_usage(
     State(state): State<AppState>,
     Path(id): Path<ServerId>,
@@ -58,6 +60,16 @@ pub struct SessionParams {
     offset: u32,
 }
 
+#[utoipa::path(get, path = "/api/v1/license-servers/{id}/sessions", tag = "usage",
+    params(("id" = i64, Path, description = "license-server id"),
+        ("open" = Option<bool>, Query, description = "only sessions still open"),
+        ("from" = Option<String>, Query, description = "RFC 3339 start of the range"),
+        ("to" = Option<String>, Query, description = "RFC 3339 end of the range"),
+        ("feature" = Option<String>, Query, description = "only this feature"),
+        ("user" = Option<String>, Query, description = "only this user"),
+        ("limit" = Option<u32>, Query, description = "most sessions (default 1000)"),
+        ("offset" = Option<u32>, Query, description = "sessions to skip")),
+    responses((status = 200, description = "session history, newest first", body = [SessionRecord])))]
 pub async fn sessions(
     State(state): State<AppState>,
     Path(id): Path<ServerId>,
@@ -84,6 +96,13 @@ pub struct HistoryParams {
     feature: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/license-servers/{id}/usage-history", tag = "usage",
+    params(("id" = i64, Path, description = "license-server id"),
+        ("granularity" = Option<String>, Query, description = "hour or day (default: by range)"),
+        ("from" = Option<String>, Query, description = "RFC 3339 (default: a day before `to`)"),
+        ("to" = Option<String>, Query, description = "RFC 3339 (default: now)"),
+        ("feature" = Option<String>, Query, description = "only this feature")),
+    responses((status = 200, description = "rollups: min/avg/max in use, issued", body = [UsagePoint])))]
 pub async fn usage_history(
     State(state): State<AppState>,
     Path(id): Path<ServerId>,
@@ -112,16 +131,35 @@ pub async fn usage_history(
 #[derive(Debug, Deserialize)]
 pub struct EventParams {
     limit: Option<u32>,
+    #[serde(default)]
+    offset: u32,
+    category: Option<String>,
+    server_id: Option<ServerId>,
 }
 
+#[utoipa::path(get, path = "/api/v1/events", tag = "administration",
+    params(("limit" = Option<u32>, Query, description = "most events (default 200)"),
+        ("offset" = Option<u32>, Query, description = "events to skip"),
+        ("category" = Option<String>, Query, description = "only this category, e.g. auth"),
+        ("server_id" = Option<i64>, Query, description = "only events of this server")),
+    responses((status = 200, description = "event log, newest first", body = [LoggedEvent])))]
 pub async fn events(
     State(state): State<AppState>,
     Query(p): Query<EventParams>,
 ) -> Result<Json<Vec<LoggedEvent>>, ApiError> {
-    Ok(Json(
-        state
-            .store
-            .recent_events(p.limit.unwrap_or(200).min(10_000))
-            .await?,
-    ))
+    let limit = p.limit.unwrap_or(200).min(10_000) as usize;
+    let filtered = p.category.is_some() || p.server_id.is_some();
+    // Filters look further back than one page; the log is read newest first.
+    let fetch = if filtered { 10_000 } else { (limit + p.offset as usize).min(20_000) as u32 };
+    let events = state
+        .store
+        .recent_events(fetch)
+        .await?
+        .into_iter()
+        .filter(|e| p.category.as_ref().is_none_or(|c| *c == e.category))
+        .filter(|e| p.server_id.is_none_or(|id| e.server_id == Some(id)))
+        .skip(p.offset as usize)
+        .take(limit)
+        .collect();
+    Ok(Json(events))
 }

@@ -1,5 +1,5 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use licmon_core::server::LicenseServerInput;
 use licmon_core::{LicenseServer, ServerId};
@@ -18,11 +18,46 @@ pub async fn view_of(state: &AppState, id: ServerId) -> Result<ServerView, ApiEr
         .ok_or_else(|| ApiError::NotFound(format!("no license server with id {id}")))
 }
 
-pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<ServerView>>, ApiError> {
-    let all = overviews(state.store.as_ref(), state.clock.now(), state.status).await?;
-    Ok(Json(all.iter().map(ServerView::from_overview).collect()))
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ServerFilter {
+    /// Only servers whose name, vendor or description contains this (case-insensitive).
+    pub q: Option<String>,
+    /// Only this license-manager type id, e.g. `flexnet`.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub kind: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/license-servers", tag = "license servers",
+    params(ServerFilter, super::paging::Page),
+    responses((status = 200, description = "servers with statuses, oldest first (only those the account may see)", body = [ServerView])))]
+pub async fn list(
+    State(state): State<AppState>,
+    who: crate::auth::Principal,
+    Query(filter): Query<ServerFilter>,
+    Query(page): Query<super::paging::Page>,
+) -> Result<Json<Vec<ServerView>>, ApiError> {
+    let all = overviews(state.store.as_ref(), state.clock.now(), state.status).await?;
+    let q = filter.q.as_deref().map(str::to_lowercase);
+    let views = all
+        .iter()
+        .filter(|o| who.may_see_server(o.server.id))
+        .filter(|o| filter.kind.as_deref().is_none_or(|k| o.server.kind.api_id() == k))
+        .filter(|o| {
+            q.as_deref().is_none_or(|q| {
+                [&o.server.name, &o.server.vendor, &o.server.description]
+                    .iter()
+                    .any(|f| f.to_lowercase().contains(q))
+            })
+        })
+        .map(ServerView::from_overview)
+        .collect();
+    Ok(Json(page.apply(views)))
+}
+
+#[utoipa::path(get, path = "/api/v1/license-servers/{id}", tag = "license servers", params(("id" = i64, Path, description = "license-server id")),
+    responses((status = 200, description = "one server with statuses", body = ServerView), (status = 404, description = "no such server", body = super::openapi::ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
     Path(id): Path<ServerId>,
@@ -30,6 +65,8 @@ pub async fn get_one(
     Ok(Json(view_of(&state, id).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/license-servers", tag = "license servers", request_body = super::views::ServerInputDoc,
+    responses((status = 201, description = "created; Remote starts as Verifying", body = ServerView), (status = 422, description = "invalid input, per field")))]
 pub async fn create(
     State(state): State<AppState>,
     JsonBody(input): JsonBody<LicenseServerInput>,
@@ -41,6 +78,8 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(view_of(&state, server.id).await?)))
 }
 
+#[utoipa::path(put, path = "/api/v1/license-servers/{id}", tag = "license servers", params(("id" = i64, Path, description = "license-server id")), request_body = super::views::ServerInputDoc,
+    responses((status = 200, description = "replaced", body = ServerView)))]
 pub async fn replace(
     State(state): State<AppState>,
     Path(id): Path<ServerId>,
@@ -56,6 +95,8 @@ pub async fn replace(
     Ok(Json(view_of(&state, id).await?))
 }
 
+#[utoipa::path(delete, path = "/api/v1/license-servers/{id}", tag = "license servers", params(("id" = i64, Path, description = "license-server id")),
+    responses((status = 204, description = "deleted with its history")))]
 pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<ServerId>,
@@ -66,6 +107,8 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/api/v1/license-servers/{id}/verify", tag = "license servers", params(("id" = i64, Path, description = "license-server id")),
+    responses((status = 200, description = "back to Verifying until the next poll", body = ServerView)))]
 pub async fn verify(
     State(state): State<AppState>,
     Path(id): Path<ServerId>,

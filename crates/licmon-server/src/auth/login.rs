@@ -1,0 +1,200 @@
+//! `/login` and `/logout`: the login page, password check with rate limits, session cookies.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, FromRequest, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use licmon_store::{LoginAttempt, LoginSession, StoreError};
+use serde::Deserialize;
+
+use super::middleware::cookie;
+use super::secrets::{digest, dummy_hash, random_hex, verify_password};
+use super::{CSRF_COOKIE, CSRF_FIELD, Principal, SESSION_COOKIE, Via, audit};
+use crate::pages::render;
+use crate::{ApiError, AppState};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    next: String,
+    name: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "logout.html")]
+struct LogoutPage {
+    user: String,
+    csrf_field: &'static str,
+    csrf_token: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NextParam {
+    next: Option<String>,
+}
+
+/// Only a local path is a place to go back to after login.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
+        _ => "/".into(),
+    }
+}
+
+pub async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(p): Query<NextParam>,
+) -> Response {
+    let next = safe_next(p.next.as_deref());
+    if let Some(id) = cookie(&headers, SESSION_COOKIE)
+        && let Ok(Some(_)) = state.store.login_session(&digest(id)).await
+    {
+        return Redirect::to(&next).into_response();
+    }
+    render(LoginPage {
+        next,
+        name: String::new(),
+        error: None,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    name: String,
+    password: String,
+    next: Option<String>,
+}
+
+/// The client address for rate limits: the TCP peer (licmon does not trust forwarded headers).
+fn client_address(request: &Request) -> String {
+    request
+        .extensions()
+        .get::<ConnectInfo<crate::tls::ClientAddr>>()
+        .map(|c| c.0.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+pub async fn login_submit(State(state): State<AppState>, request: Request) -> Response {
+    let address = client_address(&request);
+    let Ok(Form(form)) = Form::<LoginForm>::from_request(request, &state).await else {
+        return ApiError::BadRequest("send name and password as a form".into()).into_response();
+    };
+    match login(&state, &form, &address).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn login(state: &AppState, form: &LoginForm, address: &str) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let settings = &state.auth;
+    let next = safe_next(form.next.as_deref());
+    let name = form.name.trim().to_string();
+    let failed = state
+        .store
+        .failed_logins(&name, address, now - settings.failure_window)
+        .await?;
+    if failed.account >= settings.max_failures_per_account
+        || failed.address >= settings.max_failures_per_address
+    {
+        audit(state, &format!("login for \"{name}\" from {address} refused: too many failed attempts")).await;
+        let page = LoginPage {
+            next,
+            name,
+            error: Some(format!(
+                "Too many failed logins. Try again in {} minutes.",
+                settings.failure_window.num_minutes()
+            )),
+        };
+        return Ok((StatusCode::TOO_MANY_REQUESTS, render(page)).into_response());
+    }
+    let found = match state.store.user_credentials(&name).await {
+        Ok(found) => Some(found),
+        Err(StoreError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let password = form.password.clone();
+    let stored = found
+        .as_ref()
+        .map(|(_, h)| h.clone())
+        .unwrap_or_else(|| dummy_hash().to_string());
+    // argon2 is deliberately slow: keep it off the async workers.
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
+        .await
+        .unwrap_or(false);
+    let attempt = LoginAttempt {
+        account: name.clone(),
+        address: address.to_string(),
+        at: now,
+        success: ok && found.is_some(),
+    };
+    state.store.record_login_attempt(&attempt).await?;
+    let Some((user, _)) = found.filter(|_| ok) else {
+        audit(state, &format!("failed login for \"{name}\" from {address}")).await;
+        let page = LoginPage {
+            next,
+            name,
+            error: Some("Wrong name or password.".into()),
+        };
+        return Ok((StatusCode::UNAUTHORIZED, render(page)).into_response());
+    };
+    state.store.clear_failed_logins(&name).await?;
+    let session_id = random_hex();
+    let csrf_token = random_hex();
+    state
+        .store
+        .create_login_session(&LoginSession {
+            id_hash: digest(&session_id),
+            user_id: user.id,
+            csrf_token: csrf_token.clone(),
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + settings.session_absolute,
+        })
+        .await?;
+    audit(state, &format!("user \"{}\" logged in from {address}", user.name)).await;
+    let max_age = settings.session_absolute.num_seconds();
+    let secure = if settings.secure_cookies { "; Secure" } else { "" };
+    let mut response = Redirect::to(&next).into_response();
+    let headers = response.headers_mut();
+    for value in [
+        format!("{SESSION_COOKIE}={session_id}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"),
+        format!("{CSRF_COOKIE}={csrf_token}; Path=/; Max-Age={max_age}; SameSite=Lax{secure}"),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.append(header::SET_COOKIE, v);
+        }
+    }
+    Ok(response)
+}
+
+pub async fn logout_page(who: Principal) -> Response {
+    match &who.via {
+        Via::Session { csrf_token, .. } => render(LogoutPage {
+            user: who.user.name.clone(),
+            csrf_field: CSRF_FIELD,
+            csrf_token: csrf_token.clone(),
+        }),
+        Via::Token { .. } => Redirect::to("/").into_response(),
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, who: Principal) -> Result<Response, ApiError> {
+    if let Via::Session { id_hash, .. } = &who.via {
+        state.store.delete_login_session(id_hash).await?;
+        audit(&state, &format!("user \"{}\" logged out", who.user.name)).await;
+    }
+    let secure = if state.auth.secure_cookies { "; Secure" } else { "" };
+    let mut response = Redirect::to("/login").into_response();
+    for name in [SESSION_COOKIE, CSRF_COOKIE] {
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "{name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{secure}"
+        )) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    Ok(response)
+}
