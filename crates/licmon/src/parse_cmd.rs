@@ -10,7 +10,10 @@ use licmon_parse::{LogFormat, ParseContext, StatusFormat};
 use serde_json::json;
 
 const FORMATS_HELP: &str = "Status outputs: flexnet-lmstat (lmutil lmstat -a), flexnet-lmstat-i (lmstat -i), \
-rlm-rlmstat (rlmutil rlmstat -a), lmx-licstat (lmxendutil -licstat), lmx-licstatxml (lmxendutil -licstatxml). \
+rlm-rlmstat (rlmutil rlmstat -a), lmx-licstat (lmxendutil -licstat), lmx-licstatxml (lmxendutil -licstatxml), \
+sentinel-lsmon (lsmon HOST), dsls-getlicenseusage (DSLicSrv -admin: connect + getLicenseUsage -csv), \
+ibm-lum-i4blt (i4blt -s -lc), mathlm-monitorlm (monitorlm HOST -format text), lsdyna-qrun (lstc_qrun -s PORT@HOST -R), \
+olicense-olixtool (olixtool -sv HOST:PORT), custom-xml (licmon's status XML, docs/custom-xml.md). \
 Logs: flexnet-debuglog (lmgrd/vendor daemon debug log), rlm-reportlog (RLM report log), lmx-log (LM-X server log), \
 csv (licmon's CSV event format).";
 
