@@ -144,10 +144,8 @@ pub fn parse_license_usage(text: &str, ctx: &ParseContext) -> StatusReport {
                         n.error = Some(format!("license server not ready ({value})"));
                     }
                 }
-                "Server name" => {
-                    if report.servers.is_empty() {
-                        report.servers.push(node(value, None));
-                    }
+                "Server name" if report.servers.is_empty() => {
+                    report.servers.push(node(value, None));
                 }
                 _ => {}
             }
