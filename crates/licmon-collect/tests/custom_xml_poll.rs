@@ -1,0 +1,84 @@
+//! A custom XML server polled for real: the status file read from disk, a valid file becoming
+//! a snapshot, an invalid or missing one a failed poll with line and reason.
+
+use chrono::Utc;
+use licmon_collect::{CollectorConfig, poll_once};
+use licmon_core::LicenseServer;
+use licmon_core::server::LicenseServerInput;
+
+fn server(path: &std::path::Path) -> LicenseServer {
+    let s = LicenseServerInput {
+        name: "in-house".into(),
+        kind: "custom-xml".into(),
+        utility_path: Some(path.display().to_string()),
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    LicenseServer {
+        id: 1,
+        name: s.name,
+        kind: s.kind,
+        vendor: s.vendor,
+        address: s.address,
+        description: s.description,
+        time_zone: s.time_zone,
+        query_interval_secs: s.query_interval_secs,
+        utility_path: s.utility_path,
+        data_sources: s.data_sources,
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+        verify_requested_at: None,
+    }
+}
+
+#[tokio::test]
+async fn custom_xml_file_polls() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("status.xml");
+    let srv = server(&path);
+    let config = CollectorConfig::default();
+
+    let err = poll_once(&srv, &config, Utc::now()).await.unwrap_err();
+    assert_eq!(err.0, "file");
+    assert!(err.1.ends_with("status.xml: no such file"), "{err:?}");
+
+    std::fs::write(
+        &path,
+        "<licmon-status version=\"1\" server=\"lic1\">\n  <feature name=\"solver\" issued=\"20\" used=\"2\">\n    <user name=\"alice\" host=\"ws1\" count=\"2\" checkout=\"2025-03-11T08:30:00Z\"/>\n  </feature>\n</licmon-status>\n",
+    )
+    .unwrap();
+    let snap = poll_once(&srv, &config, Utc::now()).await.unwrap();
+    assert_eq!(snap.nodes.len(), 1);
+    assert!(snap.nodes[0].up);
+    assert_eq!(snap.features.len(), 1);
+    assert_eq!(
+        (snap.features[0].issued, snap.features[0].in_use),
+        (Some(20), 2)
+    );
+    assert_eq!(snap.checkouts.len(), 1);
+    assert_eq!(snap.checkouts[0].user, "alice");
+
+    std::fs::write(
+        &path,
+        "<licmon-status version=\"1\">\n\n  <feature name=\"solver\" used=\"two\"/>\n</licmon-status>\n",
+    )
+    .unwrap();
+    let err = poll_once(&srv, &config, Utc::now()).await.unwrap_err();
+    assert_eq!(err.0, "unparseable");
+    assert_eq!(
+        err.1,
+        "unparseable output: line 3: used=\"two\" is not a count (a whole number from 0)"
+    );
+
+    std::fs::write(
+        &path,
+        "<licmon-status version=\"1\" status=\"down\" message=\"lmgrd stopped\"/>",
+    )
+    .unwrap();
+    let err = poll_once(&srv, &config, Utc::now()).await.unwrap_err();
+    assert_eq!(
+        err,
+        ("server_down", "server down: lmgrd stopped".to_string())
+    );
+}
