@@ -6,6 +6,7 @@
 
 mod admin;
 mod api;
+mod cluster_page;
 pub mod auth;
 mod error;
 pub mod tls;
@@ -28,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .nest("/api/v1", api::routes_with_csv())
         .merge(pages::routes())
+        .merge(cluster_page::routes())
         .merge(auth::routes())
         .merge(admin::routes())
         .layer(axum::middleware::from_fn_with_state(

@@ -42,6 +42,17 @@ pub struct DemoArgs {
     /// Folder for the demo's database and simulator (emptied of a previous demo's database).
     #[arg(long, value_name = "DIR", default_value = "licmon-demo")]
     pub data_dir: PathBuf,
+    /// Generate N simulated license servers instead of the small demo set (a site of any size).
+    #[arg(long, value_name = "N")]
+    pub servers: Option<usize>,
+    /// Query interval of the generated servers (with --servers).
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u32).range(10..))]
+    pub query_interval: u32,
+    /// Run on this PostgreSQL database instead of a fresh SQLite file; servers already there
+    /// (by name) are kept, so more nodes can join with `licmon serve --database` (same machine:
+    /// the servers' utilities live in the demo folder).
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
 }
 
 /// One simulated license server of the demo.
@@ -456,14 +467,27 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         ..Default::default()
     };
     let mut config = crate::load_config(&flags)?;
-    // A demo always starts fresh on SQLite in its own folder, whatever the environment says.
-    config.database = None;
+    // A demo starts fresh on SQLite in its own folder, whatever the environment says, unless
+    // --database names a PostgreSQL database for a multi-node trial.
+    config.database = args.database.clone();
     config.monitoring = true;
     config.listen = args.listen;
     crate::init_logging(config.log_format);
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
-    for leftover in ["licmon.db", "licmon.db-wal", "licmon.db-shm"] {
+    let url = crate::serve::database_url(&config)?;
+    if url.backend != licmon_store::Backend::Postgres && args.database.is_some() {
+        anyhow::bail!(
+            "licmon demo --database takes a postgres:// URL; without it the demo uses SQLite"
+        );
+    }
+    let _single_node = crate::serve::lock_sqlite(&url)?;
+    let leftovers = if args.database.is_some() {
+        &[][..]
+    } else {
+        &["licmon.db", "licmon.db-wal", "licmon.db-shm"][..]
+    };
+    for leftover in leftovers {
         let path = args.data_dir.join(leftover);
         if path.exists() {
             std::fs::remove_file(&path)
@@ -472,6 +496,23 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     let sim_dir = prepare_simulator(&args.data_dir)?;
     let store = crate::serve::open_store(&config).await?;
+    if let Some(n) = args.servers {
+        std::fs::write(
+            sim_dir.join("licmon-sim.toml"),
+            crate::demo_site::scenario(n),
+        )?;
+        let inputs =
+            crate::demo_site::servers(n, args.query_interval, &sim_dir.display().to_string());
+        let created = create_in_batches(&store, inputs).await?;
+        let listener = bind(config.listen).await?;
+        println!(
+            "licmon demo: {n} simulated license servers ({created} new), database {}",
+            licmon_store::redact(&url.url)
+        );
+        println!("Open http://{}/ (Ctrl-C to stop)", listener.local_addr()?);
+        return crate::serve::run_node(config, store, listener, crate::serve::shutdown_signal())
+            .await;
+    }
     spawn_custom_xml_writer(&sim_dir)?;
     for s in SERVERS {
         let input = LicenseServerInput {
@@ -510,6 +551,54 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     );
     println!("Open http://{address}/ (Ctrl-C to stop)");
     crate::serve::run_node(config, store, listener, crate::serve::shutdown_signal()).await
+}
+
+async fn bind(listen: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen} (try --listen 127.0.0.1:8081)"))
+}
+
+/// Creates the servers not yet there (by name), a batch at a time with several in flight, so
+/// that 10,000 servers take seconds on PostgreSQL. Returns how many were created.
+async fn create_in_batches(
+    store: &std::sync::Arc<licmon_store::SqlStore>,
+    inputs: Vec<LicenseServerInput>,
+) -> anyhow::Result<usize> {
+    const IN_FLIGHT: usize = 16;
+    let existing: std::collections::HashSet<String> = store
+        .list_servers()
+        .await?
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    let mut todo = Vec::new();
+    for input in inputs.into_iter().filter(|i| !existing.contains(&i.name)) {
+        let name = input.name.clone();
+        todo.push(
+            input
+                .validate()
+                .map_err(|e| anyhow::anyhow!("demo server {name}: {e}"))?,
+        );
+    }
+    let now = Utc::now();
+    for batch in todo.chunks(IN_FLIGHT * 16) {
+        let mut tasks = tokio::task::JoinSet::new();
+        for part in batch.chunks(16) {
+            let store = store.clone();
+            let part = part.to_vec();
+            tasks.spawn(async move {
+                for settings in &part {
+                    store.create_server(settings, now).await?;
+                }
+                anyhow::Ok(())
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            done??;
+        }
+    }
+    Ok(todo.len())
 }
 
 /// Plays the site script of the custom XML server: writes its status file now (so that the

@@ -4,6 +4,8 @@
 mod accounts_cmd;
 mod config;
 mod demo;
+mod demo_site;
+mod node_lock;
 mod parse_cmd;
 mod serve;
 mod web;

@@ -13,9 +13,11 @@ use licmon_store::{DatabaseUrl, MonitorStore, NodeHeartbeat, SqlStore, StatusSet
 use tokio::sync::watch;
 
 use crate::config::{CommonFlags, Config};
+use crate::node_lock::NodeLock;
 
-/// How often a node says it is alive; three missed heartbeats make it dead.
-const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
+/// How often a node says it is alive; a heartbeat older than four of these makes it dead, and
+/// its servers Unmonitored when no other collector is alive.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
@@ -38,6 +40,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         config.monitoring = false;
     }
     crate::init_logging(config.log_format);
+    let _single_node = lock_sqlite(&database_url(&config)?)?;
     let store = open_store(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -50,7 +53,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
 /// Opens the configured database (or the default SQLite file) and migrates it.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<SqlStore>> {
-    let url = match &config.database {
+    let url = database_url(config)?;
+    let store = SqlStore::open(&url).await?;
+    tracing::info!(database = %licmon_store::redact(&url.url), "database ready");
+    Ok(Arc::new(store))
+}
+
+/// The database a node runs on: the configured URL, or the SQLite file in the data folder.
+pub fn database_url(config: &Config) -> anyhow::Result<DatabaseUrl> {
+    Ok(match &config.database {
         Some(url) => DatabaseUrl::parse(url)?,
         None => {
             std::fs::create_dir_all(&config.data_dir).with_context(|| {
@@ -61,16 +72,28 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<SqlStore>> {
             })?;
             DatabaseUrl::sqlite_in(&config.data_dir)
         }
-    };
-    let store = SqlStore::open(&url).await?;
-    tracing::info!(database = %licmon_store::redact(&url.url), "database ready");
-    Ok(Arc::new(store))
+    })
+}
+
+/// SQLite is single-node: a second node on the same file is refused (see `node_lock.rs`).
+/// Several nodes share a PostgreSQL database and split the polling through leases.
+pub fn lock_sqlite(url: &DatabaseUrl) -> anyhow::Result<Option<NodeLock>> {
+    let lock = url
+        .sqlite_path
+        .as_deref()
+        .map(NodeLock::acquire)
+        .transpose()?;
+    if let Some(lock) = &lock {
+        tracing::info!(lock = %lock.path().display(), "SQLite: this is the only node");
+    }
+    Ok(lock)
 }
 
 pub fn status_settings(config: &Config) -> StatusSettings {
     StatusSettings {
         max_license_servers: config.max_license_servers,
         agent_window: chrono::Duration::seconds(config.agent_window_secs as i64),
+        heartbeat_timeout: chrono::Duration::seconds(4 * HEARTBEAT_EVERY.as_secs() as i64),
         ..StatusSettings::default()
     }
 }
@@ -103,6 +126,7 @@ pub async fn run_node(
             poll_concurrency: config.poll_concurrency,
             max_output_bytes: config.max_output_bytes,
             max_license_servers: config.max_license_servers,
+            node_id: node.node_id.clone(),
             ..CollectorConfig::default()
         };
         let dyn_store: Arc<dyn Store> = store.clone();
@@ -147,7 +171,7 @@ async fn heartbeat_loop(
     }
 }
 
-fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .ok()

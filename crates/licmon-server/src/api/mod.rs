@@ -2,6 +2,7 @@
 
 mod accounts;
 mod body;
+pub mod cluster;
 pub mod capacity;
 mod csv;
 pub mod openapi;
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
             get(history::usage_history),
         )
         .route("/events", get(history::events))
+        .route("/cluster", get(cluster::cluster))
         .merge(accounts_routes())
         .fallback(not_found)
 }
