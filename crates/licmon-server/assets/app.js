@@ -1,46 +1,483 @@
-// licmon's own small script: table filtering and sorting, local times. No external code.
+// licmon's own small script: filtering, sorting and CSV export of every grid, local times,
+// the dashboard's refresh in place, the server page's tabs and the server form's hints.
+// No external code; everything comes from this licmon.
 "use strict";
 
-function filterTable(input) {
-  const table = document.getElementById(input.dataset.filterTable);
-  const words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
-  for (const row of table.tBodies[0].rows) {
-    const text = row.textContent.toLowerCase();
-    row.hidden = !words.every((w) => text.includes(w));
+// ---------- grids: filter, sort, export ----------
+
+function rowsOf(table) {
+  return Array.from(table.tBodies).flatMap((b) => Array.from(b.rows));
+}
+
+function filterTable(table) {
+  const controls = document.querySelectorAll(`[data-filter-table="${table.id}"]`);
+  const words = [];
+  const attrs = [];
+  for (const c of controls) {
+    if (c.dataset.filterAttr) {
+      if (c.value) attrs.push([c.dataset.filterAttr, c.value]);
+    } else {
+      words.push(...c.value.toLowerCase().split(/\s+/).filter(Boolean));
+    }
   }
+  const groups = isGrouped(table);
+  let shown = 0;
+  let total = 0;
+  const units = groups ? Array.from(table.tBodies) : rowsOf(table);
+  for (const unit of units) {
+    const data = groups ? unit.rows[0].dataset : unit.dataset;
+    const text = unit.textContent.toLowerCase();
+    const ok = words.every((w) => text.includes(w)) &&
+      attrs.every(([k, v]) => (data[k] || "").split("|").includes(v));
+    unit.hidden = !ok;
+    total += 1;
+    if (ok) shown += 1;
+  }
+  const count = document.getElementById(`${table.id}-count`);
+  if (count) count.textContent = shown === total ? `${total} shown` : `${shown} of ${total} shown`;
+}
+
+// A table whose tbodies are groups (a feature row and its sessions) filters and sorts them whole.
+function isGrouped(table) {
+  return table.tBodies.length > 0 && table.tBodies[0].classList.contains("group");
+}
+
+function cellKey(row, index) {
+  const cell = row.cells[index];
+  if (!cell) return "";
+  return (cell.dataset.sort !== undefined ? cell.dataset.sort : cell.textContent).trim().toLowerCase();
 }
 
 function sortBy(th) {
   const table = th.closest("table");
   const index = Array.from(th.parentNode.children).indexOf(th);
-  const ascending = th.dataset.sort !== "asc";
-  for (const other of th.parentNode.children) delete other.dataset.sort;
-  th.dataset.sort = ascending ? "asc" : "desc";
-  const rows = Array.from(table.tBodies[0].rows);
-  const key = (row) => row.cells[index].textContent.trim().toLowerCase();
-  rows.sort((a, b) => key(a).localeCompare(key(b), undefined, { numeric: true }) * (ascending ? 1 : -1));
-  for (const row of rows) table.tBodies[0].appendChild(row);
-}
-
-function showLocalTimes() {
-  for (const t of document.querySelectorAll("time[datetime]")) {
-    const when = new Date(t.getAttribute("datetime"));
-    if (!isNaN(when)) {
-      t.title = t.getAttribute("datetime");
-      t.textContent = when.toLocaleString();
-    }
+  const ascending = th.getAttribute("aria-sort") !== "ascending";
+  for (const other of th.parentNode.children) other.removeAttribute("aria-sort");
+  th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+  const compare = (a, b) => {
+    const x = cellKey(a, index);
+    const y = cellKey(b, index);
+    const nx = Number(x);
+    const ny = Number(y);
+    const r = x !== "" && y !== "" && !isNaN(nx) && !isNaN(ny) ? nx - ny : x.localeCompare(y, undefined, { numeric: true });
+    return ascending ? r : -r;
+  };
+  if (isGrouped(table)) {
+    const groups = Array.from(table.tBodies).sort((a, b) => compare(a.rows[0], b.rows[0]));
+    for (const g of groups) table.appendChild(g);
+  } else {
+    const rows = Array.from(table.tBodies[0].rows).sort(compare);
+    for (const row of rows) table.tBodies[0].appendChild(row);
   }
 }
+
+function makeSortable(table) {
+  for (const th of table.querySelectorAll("thead th")) {
+    if (th.hasAttribute("data-nosort") || th.dataset.sortable) continue;
+    th.dataset.sortable = "1";
+    th.tabIndex = 0;
+    th.title = "Sort by this column";
+    th.addEventListener("click", () => sortBy(th));
+    th.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sortBy(th); }
+    });
+  }
+}
+
+function csvField(value) {
+  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+function cellText(cell) {
+  if (cell.dataset.csv !== undefined) return cell.dataset.csv;
+  const time = cell.querySelector("time[datetime]");
+  if (time && time.getAttribute("datetime")) return time.getAttribute("datetime");
+  return cell.textContent.replace(/\s+/g, " ").trim();
+}
+
+// The table as CSV: the header and the rows a user sees (filters apply), times in UTC.
+function tableCsv(table) {
+  const head = Array.from(table.tHead.rows[0].cells);
+  const keep = head.map((th) => !th.hasAttribute("data-csv-skip"));
+  const lines = [head.filter((_, i) => keep[i]).map((th) => csvField(th.textContent.trim())).join(",")];
+  for (const row of rowsOf(table)) {
+    if (row.hidden || row.closest("tbody").hidden || row.hasAttribute("data-csv-skip")) continue;
+    const cells = Array.from(row.cells).filter((_, i) => keep[i]);
+    lines.push(cells.map((c) => csvField(cellText(c))).join(","));
+  }
+  return lines.join("\r\n") + "\r\n";
+}
+
+function exportTable(button) {
+  const table = document.getElementById(button.dataset.exportTable);
+  const blob = new Blob([tableCsv(table)], { type: "text/csv;charset=utf-8" });
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = button.dataset.filename || `${table.id}.csv`;
+  document.body.appendChild(a);
+  a.click();
+  setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+}
+
+// ---------- times: the viewer's zone, the server's on hover ----------
+
+function fmt(date, zone) {
+  const options = { year: "numeric", month: "short", day: "2-digit", hour: "2-digit", minute: "2-digit" };
+  if (zone) options.timeZone = zone;
+  try {
+    return date.toLocaleString(undefined, options);
+  } catch (e) {
+    return date.toISOString();
+  }
+}
+
+function showLocalTimes(root = document) {
+  for (const t of root.querySelectorAll("time[datetime]")) {
+    const iso = t.getAttribute("datetime");
+    if (!iso) continue;
+    const when = new Date(iso);
+    if (isNaN(when)) continue;
+    t.textContent = fmt(when);
+    const zoneHolder = t.closest("[data-tz]");
+    const zone = t.dataset.tz || (zoneHolder && zoneHolder.dataset.tz);
+    t.title = zone ? `${fmt(when, zone)} server time (${zone}) · ${iso}` : iso;
+  }
+}
+
+// Green under 10 minutes, orange 10–20, red over 20.
+function ageClass(iso) {
+  if (!iso) return "muted";
+  const minutes = (Date.now() - new Date(iso).getTime()) / 60000;
+  return minutes < 10 ? "ok" : minutes <= 20 ? "warn" : "bad";
+}
+
+function badgeClass(label) {
+  if (label === "Online" || label === "Success" || label.startsWith("Online (")) return "ok";
+  if (label === "Verifying" || label === "Ready") return "info";
+  if (label === "Offline" || label === "Failure" || label === "License Exceeded") return "bad";
+  if (label === "Unmonitored") return "warn";
+  return "muted";
+}
+
+// ---------- dashboard: refresh in place ----------
+
+const REFRESH_MS = 15000;
+
+async function refreshDashboard(table) {
+  const state = document.getElementById("refresh-state");
+  try {
+    const [servers, util] = await Promise.all([
+      fetch("/api/v1/license-servers", { credentials: "same-origin" }).then((r) => { if (!r.ok) throw new Error(r.status); return r.json(); }),
+      fetch("/api/v1/utilisation", { credentials: "same-origin" }).then((r) => (r.ok ? r.json() : [])),
+    ]);
+    const utilById = new Map(util.map((u) => [String(u.id), u]));
+    const known = new Set();
+    for (const s of servers) {
+      const row = table.querySelector(`tbody tr[data-id="${s.id}"]`);
+      if (!row) continue;
+      known.add(String(s.id));
+      const keys = [];
+      for (const source of ["remote", "import", "end_user"]) {
+        const badge = row.querySelector(`[data-status="${source}"] .badge`);
+        const label = s.statuses[source];
+        keys.push(label.startsWith("Online") ? "Online" : label);
+        badge.textContent = label;
+        badge.className = `badge ${badgeClass(label)}`;
+        const reason = s.status_reasons[source];
+        if (reason) badge.title = reason; else badge.removeAttribute("title");
+      }
+      row.dataset.statuses = keys.join("|");
+      const ageCell = row.querySelector('[data-cell="age"]');
+      const iso = s.last_update || "";
+      ageCell.dataset.sort = iso;
+      const time = ageCell.querySelector("time");
+      time.setAttribute("datetime", iso);
+      time.className = `age ${ageClass(iso)}`;
+      if (!iso) time.textContent = "never";
+      const u = utilById.get(String(s.id));
+      if (u) updateUtil(row.querySelector('[data-cell="util"]'), u);
+    }
+    for (const row of table.tBodies[0].rows) {
+      if (!known.has(row.dataset.id)) row.classList.add("gone");
+    }
+    showLocalTimes(table);
+    filterTable(table);
+    state.textContent = `Updated ${new Date().toLocaleTimeString()}`;
+    table.dataset.refreshed = String(Number(table.dataset.refreshed || 0) + 1);
+  } catch (e) {
+    state.textContent = "Cannot refresh: licmon did not answer; retrying";
+  }
+}
+
+function updateUtil(cell, u) {
+  if (!cell) return;
+  if (!u.issued) {
+    cell.dataset.sort = "-1";
+    cell.dataset.csv = "";
+    cell.innerHTML = '<span class="muted">—</span>';
+    return;
+  }
+  const pct = Math.min(100, Math.ceil((u.in_use * 100) / u.issued));
+  const cls = pct < 80 ? "ok" : pct < 95 ? "warn" : "bad";
+  cell.dataset.sort = String(pct);
+  cell.dataset.csv = `${u.in_use}/${u.issued}`;
+  cell.innerHTML = `<div class="util" title="${u.in_use} of ${u.issued} licenses in use (${pct} %)"><span class="bar"><span class="fill ${cls}" style="width: ${pct}%"></span></span><span class="num">${u.in_use}/${u.issued}</span></div>`;
+}
+
+// ---------- server page: tabs and what they load ----------
+
+function setupTabs(list) {
+  const tabs = Array.from(list.querySelectorAll('[role="tab"]'));
+  const enabled = tabs.filter((t) => t.getAttribute("aria-disabled") !== "true");
+  const select = (tab, focus) => {
+    if (!tab || tab.getAttribute("aria-disabled") === "true") return;
+    for (const t of tabs) {
+      const on = t === tab;
+      t.setAttribute("aria-selected", on ? "true" : "false");
+      t.tabIndex = on ? 0 : -1;
+      document.getElementById(t.getAttribute("aria-controls")).hidden = !on;
+    }
+    if (focus) tab.focus();
+    history.replaceState(null, "", `#${tab.dataset.tab}`);
+    const panel = document.getElementById(tab.getAttribute("aria-controls"));
+    if (!panel.dataset.loaded) {
+      panel.dataset.loaded = "1";
+      const loader = PANEL_LOADERS[tab.dataset.tab];
+      if (loader) loader(panel, list.dataset.server);
+    }
+  };
+  for (const t of tabs) {
+    t.addEventListener("click", () => select(t, false));
+    t.addEventListener("keydown", (e) => {
+      const i = enabled.indexOf(t);
+      let next = null;
+      if (e.key === "ArrowRight") next = enabled[(i + 1) % enabled.length];
+      else if (e.key === "ArrowLeft") next = enabled[(i - 1 + enabled.length) % enabled.length];
+      else if (e.key === "Home") next = enabled[0];
+      else if (e.key === "End") next = enabled[enabled.length - 1];
+      if (next) { e.preventDefault(); select(next, true); }
+    });
+  }
+  const wanted = tabs.find((t) => `#${t.dataset.tab}` === location.hash);
+  // Without live data the usage history is the natural first view.
+  const first = enabled.find((t) => t.dataset.tab === "current") || enabled.find((t) => t.dataset.tab === "history") || enabled[0];
+  select(wanted && wanted.getAttribute("aria-disabled") !== "true" ? wanted : first, false);
+}
+
+function esc(s) {
+  return String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+
+function timeCell(iso) {
+  return iso ? `<td data-sort="${esc(iso)}"><time datetime="${esc(iso)}">${esc(iso)}</time></td>` : '<td data-sort=""></td>';
+}
+
+function duration(ms) {
+  const m = Math.round(ms / 60000);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  return h < 48 ? `${h} h ${m % 60} min` : `${Math.floor(h / 24)} d ${h % 24} h`;
+}
+
+async function getJson(url) {
+  const r = await fetch(url, { credentials: "same-origin" });
+  if (!r.ok) {
+    let message = `HTTP ${r.status}`;
+    try { message = (await r.json()).error || message; } catch (e) { /* not JSON */ }
+    throw new Error(message);
+  }
+  return r.json();
+}
+
+function tableMessage(table, text, cls = "empty") {
+  const cols = table.tHead.rows[0].cells.length;
+  table.tBodies[0].innerHTML = `<tr data-csv-skip><td colspan="${cols}" class="${cls}">${esc(text)}</td></tr>`;
+}
+
+const PAGE = 50;
+
+function loadSessions(panel, id) {
+  const form = panel.querySelector("[data-sessions-form]");
+  const table = panel.querySelector("table");
+  const label = panel.querySelector("[data-page-label]");
+  let offset = 0;
+  const load = async () => {
+    const q = new URLSearchParams({ limit: String(PAGE + 1), offset: String(offset) });
+    for (const name of ["user", "feature"]) if (form.elements[name].value.trim()) q.set(name, form.elements[name].value.trim());
+    if (form.elements.open.checked) q.set("open", "true");
+    try {
+      const rows = await getJson(`/api/v1/license-servers/${id}/sessions?${q}`);
+      const more = rows.length > PAGE;
+      const page = rows.slice(0, PAGE);
+      if (!page.length) tableMessage(table, offset ? "No older sessions." : "No sessions recorded for this selection.");
+      else table.tBodies[0].innerHTML = page.map((s) => {
+        const end = s.ended_at ? new Date(s.ended_at) : new Date();
+        const ms = end - new Date(s.started_at);
+        return `<tr><td>${esc(s.feature)}${s.borrowed ? ' <span class="tag">borrowed</span>' : ""}</td><td>${esc(s.user)}</td><td>${esc(s.host)}</td><td class="n">${s.count}</td>${timeCell(s.started_at)}${s.ended_at ? timeCell(s.ended_at) : '<td data-sort="~" data-csv=""><span class="badge ok">open</span></td>'}<td class="n" data-sort="${ms}">${duration(ms)}</td><td>${esc(s.source)}</td></tr>`;
+      }).join("");
+      label.textContent = page.length ? `Sessions ${offset + 1}–${offset + page.length}` : "";
+      panel.querySelector('[data-page="prev"]').disabled = offset === 0;
+      panel.querySelector('[data-page="next"]').disabled = !more;
+      showLocalTimes(table);
+    } catch (e) {
+      tableMessage(table, `Cannot load sessions: ${e.message}`, "error");
+    }
+  };
+  form.addEventListener("submit", (e) => { e.preventDefault(); offset = 0; load(); });
+  panel.querySelector('[data-page="prev"]').addEventListener("click", () => { offset = Math.max(0, offset - PAGE); load(); });
+  panel.querySelector('[data-page="next"]').addEventListener("click", () => { offset += PAGE; load(); });
+  load();
+}
+
+const RANGES = {
+  day: { ms: 864e5, granularity: "hour" },
+  week: { ms: 7 * 864e5, granularity: "hour" },
+  month: { ms: 30 * 864e5, granularity: "day" },
+  year: { ms: 365 * 864e5, granularity: "day" },
+};
+
+function historyRange(form) {
+  const range = form.elements.range.value;
+  if (range === "custom") {
+    const from = form.elements.from.valueAsDate;
+    const to = form.elements.to.valueAsDate;
+    if (!from || !to || from >= to) return null;
+    const end = new Date(to.getTime() + 864e5);
+    return { from, to: end, granularity: end - from > 3 * 864e5 ? "day" : "hour" };
+  }
+  const r = RANGES[range];
+  const to = new Date();
+  return { from: new Date(to - r.ms), to, granularity: r.granularity };
+}
+
+function loadHistory(panel, id) {
+  const form = panel.querySelector("[data-history-form]");
+  const chart = panel.querySelector("#chart");
+  const table = panel.querySelector("#history-table");
+  const today = new Date().toISOString().slice(0, 10);
+  form.elements.to.value = today;
+  form.elements.from.value = new Date(Date.now() - 7 * 864e5).toISOString().slice(0, 10);
+  const showCustom = () => panel.classList.toggle("custom-range", form.elements.range.value === "custom");
+  const load = async () => {
+    showCustom();
+    const range = historyRange(form);
+    if (!range) { chart.innerHTML = '<p class="error">Choose a start date before the end date.</p>'; return; }
+    const q = new URLSearchParams({ from: range.from.toISOString(), to: range.to.toISOString(), granularity: range.granularity });
+    if (form.elements.feature.value) q.set("feature", form.elements.feature.value);
+    try {
+      const points = await getJson(`/api/v1/license-servers/${id}/usage-history?${q}`);
+      const buckets = sumBuckets(points);
+      window.licmonChart(chart, buckets, { ...range, tz: panel.dataset.tz, feature: form.elements.feature.value });
+      if (!buckets.length) tableMessage(table, "No usage recorded in this range.");
+      else table.tBodies[0].innerHTML = buckets.map((b) => `<tr>${timeCell(b.start.toISOString())}<td class="n">${b.issued == null ? "" : b.issued}</td><td class="n">${b.max}</td><td class="n">${b.avg.toFixed(2)}</td><td class="n">${b.min}</td></tr>`).join("");
+      showLocalTimes(table);
+    } catch (e) {
+      chart.innerHTML = `<p class="error">Cannot load the usage history: ${esc(e.message)}</p>`;
+    }
+  };
+  form.addEventListener("change", load);
+  form.addEventListener("submit", (e) => { e.preventDefault(); load(); });
+  load();
+}
+
+// Usage points are per feature; the chart shows their sum per bucket (or one feature).
+function sumBuckets(points) {
+  const byStart = new Map();
+  for (const p of points) {
+    const key = p.bucket_start;
+    const b = byStart.get(key) || { start: new Date(key), min: 0, avg: 0, max: 0, issued: null };
+    b.min += p.min_in_use;
+    b.avg += p.avg_in_use;
+    b.max += p.max_in_use;
+    if (p.issued != null) b.issued = (b.issued || 0) + p.issued;
+    byStart.set(key, b);
+  }
+  return Array.from(byStart.values()).sort((a, b) => a.start - b.start);
+}
+
+function loadTotals(panel, id) {
+  const kind = panel.id.replace("panel-", "");
+  const form = panel.querySelector("[data-totals-form]");
+  const table = panel.querySelector("table");
+  const load = async () => {
+    const days = Number(form.elements.range.value);
+    const to = new Date();
+    const q = new URLSearchParams({ from: new Date(to - days * 864e5).toISOString(), to: to.toISOString() });
+    try {
+      const rows = await getJson(`/api/v1/license-servers/${id}/${kind}?${q}`);
+      if (!rows.length) tableMessage(table, "No sessions in this period.");
+      else table.tBodies[0].innerHTML = rows.map((r) => `<tr><td>${esc(r.name)}</td><td class="n">${r.sessions}</td><td class="n">${r.open}</td><td class="n" data-sort="${r.hours}">${r.hours.toFixed(1)}</td><td class="n" data-sort="${r.license_hours}">${r.license_hours.toFixed(1)}</td>${timeCell(r.first_start)}${timeCell(r.last_start)}</tr>`).join("");
+      showLocalTimes(table);
+    } catch (e) {
+      tableMessage(table, `Cannot load: ${e.message}`, "error");
+    }
+  };
+  form.addEventListener("change", load);
+  form.addEventListener("submit", (e) => { e.preventDefault(); load(); });
+  load();
+}
+
+const PANEL_LOADERS = { sessions: loadSessions, history: loadHistory, users: loadTotals, hosts: loadTotals };
+
+// ---------- the server form: what the chosen type supports ----------
+
+function setupServerForm(form) {
+  const type = form.querySelector("#f-type");
+  const sync = () => {
+    const o = type.selectedOptions[0];
+    for (const source of ["remote", "import", "end_user"]) {
+      const box = form.querySelector(`#f-${source}`);
+      const supported = o.dataset[source] === "true";
+      box.disabled = !supported;
+      box.closest(".check").classList.toggle("na", !supported);
+      box.title = supported ? "" : `${o.textContent} has no such data source (N/A)`;
+    }
+    const address = form.querySelector("#f-address");
+    address.disabled = o.dataset.address !== "true" && o.value !== "custom-xml";
+    address.placeholder = address.disabled ? `${o.textContent} has no network address` : o.dataset.triad === "true" ? "27000@licsrv1 or three, comma-separated" : "5053@licsrv1";
+  };
+  type.addEventListener("change", sync);
+  sync();
+}
+
+// ---------- start ----------
 
 document.addEventListener("DOMContentLoaded", () => {
-  for (const input of document.querySelectorAll("[data-filter-table]")) {
-    input.addEventListener("input", () => filterTable(input));
+  for (const a of document.querySelectorAll("[data-nav]")) {
+    const p = a.dataset.nav;
+    if (p === "/" ? location.pathname === "/" || location.pathname.startsWith("/servers/") : location.pathname.startsWith(p)) {
+      a.setAttribute("aria-current", "page");
+      const menu = a.closest(".menu");
+      if (menu) menu.classList.add("current");
+    }
   }
-  for (const th of document.querySelectorAll("table.grid th")) {
-    th.tabIndex = 0;
-    th.addEventListener("click", () => sortBy(th));
-    th.addEventListener("keydown", (e) => { if (e.key === "Enter") sortBy(th); });
+  for (const table of document.querySelectorAll("table.grid")) makeSortable(table);
+  for (const control of document.querySelectorAll("[data-filter-table]")) {
+    const table = document.getElementById(control.dataset.filterTable);
+    control.addEventListener("input", () => filterTable(table));
+    control.addEventListener("change", () => filterTable(table));
+    filterTable(table);
   }
+  for (const b of document.querySelectorAll("[data-export-table]")) b.addEventListener("click", () => exportTable(b));
+  for (const b of document.querySelectorAll("button.disclose")) {
+    b.addEventListener("click", () => {
+      const open = b.getAttribute("aria-expanded") !== "true";
+      b.setAttribute("aria-expanded", open ? "true" : "false");
+      b.textContent = open ? "▾" : "▸";
+      for (const r of b.closest("tbody").querySelectorAll("tr.sub")) r.hidden = !open;
+    });
+  }
+  for (const b of document.querySelectorAll("[data-check-all]")) {
+    b.addEventListener("click", () => {
+      for (const box of document.querySelectorAll(`#${b.dataset.checkAll} tbody tr:not([hidden]) input[type=checkbox]`)) box.checked = b.dataset.value === "true";
+    });
+  }
+  const dashboard = document.querySelector('table[data-refresh="dashboard"]');
+  if (dashboard) setInterval(() => refreshDashboard(dashboard), REFRESH_MS);
+  const tabs = document.querySelector('[role="tablist"][data-server]');
+  if (tabs) setupTabs(tabs);
+  const form = document.getElementById("server-form");
+  if (form) setupServerForm(form);
   showLocalTimes();
 });
 

@@ -9,6 +9,7 @@ pub mod openapi;
 pub mod paging;
 mod history;
 mod servers;
+pub mod totals;
 pub mod views;
 
 use axum::Router;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
             get(history::usage_history),
         )
         .route("/events", get(history::events))
+        .merge(totals::routes())
         .route("/cluster", get(cluster::cluster))
         .merge(accounts_routes())
         .fallback(not_found)

@@ -1,47 +1,274 @@
-//! One license server's page.
+//! One license server's page: general information and the tabs. Current usage, Borrowed and
+//! Expiring are rendered here from the current snapshot; Sessions, Usage history, Users and
+//! Hosts are fetched by the page's script from `/api/v1` (paged, or over a chosen range).
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
 use licmon_core::ServerId;
-use licmon_core::snapshot::Snapshot;
-use licmon_store::overviews;
+use licmon_core::snapshot::{Checkout, DaemonState, NodeState, Snapshot};
+use licmon_store::SessionQuery;
 
-use super::{Row, render, row};
+use super::server_tabs::{Tab, no_live_data, tabs};
+use super::{PageError, PageResult, Row, UtilisationCell, overviews, render, row};
+use crate::AppState;
+use crate::api::totals::Utilisation;
 use crate::api::views::ServerView;
-use crate::{ApiError, AppState};
+
+pub struct FeatureRow {
+    pub name: String,
+    pub versions: String,
+    pub vendor: String,
+    pub issued: String,
+    pub in_use: u64,
+    pub reserved: u64,
+    pub borrowed: u64,
+    pub queued: u64,
+    pub utilisation: Option<UtilisationCell>,
+    pub sessions: Vec<Checkout>,
+}
+
+pub struct ExpiryRow {
+    pub feature: String,
+    pub version: String,
+    pub expires: NaiveDate,
+    pub days: i64,
+    pub class: &'static str,
+    pub issued: String,
+}
+
+pub struct BorrowRow {
+    pub feature: String,
+    pub user: String,
+    pub host: String,
+    pub count: u64,
+    pub started_at: String,
+}
 
 #[derive(Template)]
 #[template(path = "server.html")]
 struct ServerPage {
     row: Row,
-    snapshot: Option<Snapshot>,
-    live: bool,
+    tabs: Vec<Tab>,
+    /// Why there is no live data, if there is none.
+    no_live: Option<String>,
+    snapshot_at: Option<String>,
+    nodes: Vec<NodeState>,
+    daemons: Vec<DaemonState>,
+    features: Vec<FeatureRow>,
+    feature_names: Vec<String>,
+    borrowed: Vec<BorrowRow>,
+    expiring: Vec<ExpiryRow>,
 }
 
 pub(super) async fn server_page(
     State(state): State<AppState>,
     Path(id): Path<ServerId>,
-) -> Result<Response, ApiError> {
+) -> PageResult {
     let now = state.clock.now();
-    let all = overviews(state.store.as_ref(), now, state.status).await?;
+    let all = overviews(&state).await?;
     let Some(o) = all.iter().find(|o| o.server.id == id) else {
-        return Ok((
-            StatusCode::NOT_FOUND,
-            Html("<h1>No such license server</h1>"),
-        )
-            .into_response());
+        return Err(PageError::not_found(format!(
+            "There is no license server with id {id}."
+        )));
     };
-    let live = o.server.kind.supports(licmon_core::DataSource::Remote);
-    let snapshot = if live {
-        state.store.current_snapshot(id).await?
-    } else {
-        None
+    let no_live = no_live_data(&o.server);
+    let snapshot = match no_live {
+        None => state.store.current_snapshot(id).await?,
+        Some(_) => None,
     };
+    let borrowed = match no_live {
+        None => borrowed_sessions(&state, id).await?,
+        Some(_) => Vec::new(),
+    };
+    let nodes = match &snapshot {
+        Some(s) if !s.nodes.is_empty() => s.nodes.clone(),
+        // Not polled yet: the configured hosts, state unknown.
+        _ => configured_nodes(&o.server),
+    };
+    let feature_names = snapshot
+        .iter()
+        .flat_map(|s| s.features.iter().map(|f| f.name.clone()))
+        .collect();
     Ok(render(ServerPage {
+        tabs: tabs(&o.server),
         row: row(ServerView::from_overview(o), now),
-        snapshot,
-        live,
+        no_live,
+        snapshot_at: snapshot.as_ref().map(|s| s.taken_at.to_rfc3339()),
+        nodes,
+        daemons: snapshot
+            .as_ref()
+            .map(|s| s.daemons.clone())
+            .unwrap_or_default(),
+        features: snapshot.as_ref().map(features).unwrap_or_default(),
+        feature_names,
+        borrowed,
+        expiring: snapshot
+            .as_ref()
+            .map(|s| expiring(s, now))
+            .unwrap_or_default(),
     }))
+}
+
+fn configured_nodes(server: &licmon_core::LicenseServer) -> Vec<NodeState> {
+    let Some(address) = &server.address else {
+        return Vec::new();
+    };
+    address
+        .to_string()
+        .split(',')
+        .map(|hp| {
+            let (port, host) = hp.split_once('@').unwrap_or(("", hp));
+            NodeState {
+                host: host.to_string(),
+                port: port.parse().ok(),
+                up: false,
+                master: false,
+                version: None,
+                error: Some("not polled yet".into()),
+            }
+        })
+        .collect()
+}
+
+async fn borrowed_sessions(state: &AppState, id: ServerId) -> Result<Vec<BorrowRow>, PageError> {
+    let open = state
+        .store
+        .sessions(
+            id,
+            &SessionQuery {
+                open_only: true,
+                ..Default::default()
+            },
+        )
+        .await?;
+    Ok(open
+        .into_iter()
+        .filter(|s| s.borrowed)
+        .map(|s| BorrowRow {
+            feature: s.feature,
+            user: s.user,
+            host: s.host,
+            count: s.count,
+            started_at: s.started_at.to_rfc3339(),
+        })
+        .collect())
+}
+
+fn features(s: &Snapshot) -> Vec<FeatureRow> {
+    s.features
+        .iter()
+        .map(|f| {
+            let mut versions: Vec<&str> = f
+                .pools
+                .iter()
+                .filter_map(|p| p.version.as_deref())
+                .collect();
+            versions.dedup();
+            FeatureRow {
+                name: f.name.clone(),
+                versions: versions.join(", "),
+                vendor: f.vendor.clone().unwrap_or_default(),
+                issued: match (f.uncounted, f.issued) {
+                    (true, _) => "uncounted".into(),
+                    (false, Some(i)) => i.to_string(),
+                    (false, None) => "—".into(),
+                },
+                in_use: f.in_use,
+                reserved: f.reserved,
+                borrowed: f.borrowed,
+                queued: f.queued,
+                utilisation: match (f.uncounted, f.issued) {
+                    (false, Some(issued)) => UtilisationCell::of(&Utilisation {
+                        id: 0,
+                        in_use: f.in_use,
+                        issued,
+                        taken_at: None,
+                    }),
+                    _ => None,
+                },
+                sessions: s
+                    .checkouts
+                    .iter()
+                    .filter(|c| c.feature == f.name)
+                    .cloned()
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// Pools that expire within the next 12 months (or have expired): 0–7 days red, 8–30 yellow.
+pub fn expiring(s: &Snapshot, now: DateTime<Utc>) -> Vec<ExpiryRow> {
+    let today = now.date_naive();
+    let mut rows: Vec<ExpiryRow> = s
+        .features
+        .iter()
+        .flat_map(|f| f.pools.iter().map(move |p| (f, p)))
+        .filter(|(_, p)| !p.permanent)
+        .filter_map(|(f, p)| {
+            let expires = p.expires?;
+            let days = (expires - today).num_days();
+            (days <= 365).then(|| ExpiryRow {
+                feature: f.name.clone(),
+                version: p.version.clone().unwrap_or_default(),
+                expires,
+                days,
+                class: match days {
+                    ..=7 => "bad",
+                    8..=30 => "warn",
+                    _ => "",
+                },
+                issued: p.issued.map(|i| i.to_string()).unwrap_or_default(),
+            })
+        })
+        .collect();
+    rows.sort_by_key(|r| (r.expires, r.feature.clone()));
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use licmon_core::snapshot::{FeatureUsage, PoolState};
+
+    #[test]
+    fn expiring_pools_are_coloured_by_days_left() {
+        let now = DateTime::parse_from_rfc3339("2026-03-01T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let pool = |d: &str, permanent: bool| PoolState {
+            version: Some("1".into()),
+            expires: Some(d.parse().unwrap()),
+            permanent,
+            issued: Some(5),
+        };
+        let s = Snapshot {
+            taken_at: now,
+            nodes: Vec::new(),
+            daemons: Vec::new(),
+            features: vec![FeatureUsage {
+                name: "f".into(),
+                vendor: None,
+                issued: Some(5),
+                in_use: 0,
+                reserved: 0,
+                borrowed: 0,
+                queued: 0,
+                uncounted: false,
+                pools: vec![
+                    pool("2026-03-08", false),
+                    pool("2026-03-09", false),
+                    pool("2026-03-31", false),
+                    pool("2026-04-01", false),
+                    pool("2027-03-02", false),
+                    pool("2026-03-02", true),
+                ],
+            }],
+            checkouts: Vec::new(),
+        };
+        let rows = expiring(&s, now);
+        let got: Vec<(i64, &str)> = rows.iter().map(|r| (r.days, r.class)).collect();
+        assert_eq!(got, [(7, "bad"), (8, "warn"), (30, "warn"), (31, "")]);
+    }
 }
