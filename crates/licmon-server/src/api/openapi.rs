@@ -6,7 +6,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, capacity, history, servers};
+use super::{accounts, capacity, cluster, history, servers};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,7 +22,7 @@ use super::{accounts, capacity, history, servers};
         history::events, accounts::me, accounts::list_users, accounts::get_user,
         accounts::create_user, accounts::update_user, accounts::delete_user,
         accounts::list_tokens, accounts::create_token, accounts::revoke_token,
-        capacity::capacity,
+        capacity::capacity, cluster::cluster,
     ),
     components(schemas(ErrorBody)),
     modifiers(&TokenAuth),
