@@ -90,7 +90,7 @@ impl Browser {
             .as_str()
             .unwrap_or_else(|| panic!("chromedriver refused a session: {status} {body}"))
             .to_string();
-        let mut b = Browser {
+        let b = Browser {
             driver,
             addr,
             session,
