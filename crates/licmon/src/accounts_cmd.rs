@@ -6,7 +6,7 @@ use std::io::{BufRead, IsTerminal};
 use anyhow::{Context, bail};
 use chrono::Utc;
 use licmon_server::auth::accounts::{self, NewAccount, ensure_other_admin, parse_server_list};
-use licmon_store::{AuthStore, EventLog, Role, Store, TokenScope};
+use licmon_store::{AuthStore, Role, Store, TokenScope};
 
 use crate::config::CommonFlags;
 

@@ -496,6 +496,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     let sim_dir = prepare_simulator(&args.data_dir)?;
     let store = crate::serve::open_store(&config).await?;
+    let login = crate::demo_login::prepare(&store).await?;
     if let Some(n) = args.servers {
         std::fs::write(
             sim_dir.join("licmon-sim.toml"),
@@ -510,6 +511,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             licmon_store::redact(&url.url)
         );
         println!("Open http://{}/ (Ctrl-C to stop)", listener.local_addr()?);
+        println!("{login}");
         return crate::serve::run_node(config, store, listener, crate::serve::shutdown_signal())
             .await;
     }
@@ -550,6 +552,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         args.data_dir.display()
     );
     println!("Open http://{address}/ (Ctrl-C to stop)");
+    println!("{login}");
     crate::serve::run_node(config, store, listener, crate::serve::shutdown_signal()).await
 }
 

@@ -4,6 +4,7 @@
 mod accounts_cmd;
 mod config;
 mod demo;
+mod demo_login;
 mod demo_site;
 mod node_lock;
 mod parse_cmd;

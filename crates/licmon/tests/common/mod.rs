@@ -17,12 +17,60 @@ pub struct Licmon {
     pub child: Child,
     pub addr: SocketAddr,
     pub log: mpsc::Receiver<String>,
+    /// An administrator's API token; [`http`] sends it to this server by itself.
+    pub token: String,
+}
+
+/// The administrator every test server gets (`licmon user add --admin`), and its password.
+pub const ADMIN: &str = "e2e-admin";
+pub const ADMIN_PASSWORD: &str = "e2e-admin-password";
+
+/// API tokens per server address: requests made with [`http`] authenticate with them.
+static TOKENS: std::sync::Mutex<std::collections::BTreeMap<SocketAddr, String>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// Creates the administrator and an API token in the database `serve` will use, through the
+/// CLI (as a script would), and returns the token.
+pub fn admin_token(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> String {
+    let mut db_flags: Vec<&str> = Vec::new();
+    for pair in extra.windows(2) {
+        if pair[0] == "--database" || pair[0] == "--config" {
+            db_flags.extend_from_slice(pair);
+        }
+    }
+    let run = |args: &[&str], stdin: &str| {
+        let mut cmd = Command::new(LICMON);
+        cmd.args(args)
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(&db_flags)
+            .env_remove("LICMON_DATABASE")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("run licmon");
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "licmon {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    std::fs::create_dir_all(data_dir).unwrap();
+    let existing = run(&["user", "list"], "");
+    if !existing.lines().any(|l| l.split('\t').nth(1) == Some(ADMIN)) {
+        run(&["user", "add", "--admin", "--password-stdin", ADMIN], &format!("{ADMIN_PASSWORD}\n"));
+    }
+    let token = run(&["token", "create", "--user", ADMIN, "--scope", "api", "--name", "e2e"], "");
+    token.trim().to_string()
 }
 
 impl Licmon {
     /// Starts `licmon serve` on a free port with the given extra arguments and waits until it
     /// listens (it logs its address as JSON).
     pub fn serve(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        let token = admin_token(data_dir, extra, env);
         let mut cmd = Command::new(LICMON);
         cmd.arg("serve")
             .arg("--listen")
@@ -58,10 +106,12 @@ impl Licmon {
                 break addr;
             }
         };
+        TOKENS.lock().unwrap().insert(addr, token.clone());
         Licmon {
             child,
             addr,
             log: rx,
+            token,
         }
     }
 
@@ -131,8 +181,14 @@ pub fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> (
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
     let body = body.unwrap_or("");
+    let auth = TOKENS
+        .lock()
+        .unwrap()
+        .get(&addr)
+        .map(|t| format!("X-Auth-Token: {t}\r\n"))
+        .unwrap_or_default();
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).unwrap();
