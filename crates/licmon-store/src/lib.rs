@@ -8,6 +8,7 @@
 //!   driver, so they cannot differ in behaviour; the shared suite in `tests/suite` proves it.
 //! - Times are stored as Unix milliseconds in UTC.
 
+mod agents;
 mod auth;
 mod error;
 mod events;
@@ -29,6 +30,10 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
+pub use agents::{
+    AGENT_SOURCE, AgentApp, AgentAppInput, AgentAppUsage, AgentIdentity, AgentRecord,
+    AgentReportBatch, AgentServerReport, AgentStore,
+};
 pub use auth::{
     ApiToken, AuthStore, FailedLogins, LoginAttempt, LoginSession, NewUser, Role, TokenScope, User,
     UserId,
@@ -36,8 +41,7 @@ pub use auth::{
 pub use error::{StoreError, StoreResult};
 pub use imports::{
     BatchIds, CheckpointRecord, CheckpointWrite, DenialQuery, DenialRecord, IMPORT_SOURCE,
-    ImportBatch, ImportRecord, ImportResume, ImportStore, NewDenial, NewSession,
-    OpenImportSession,
+    ImportBatch, ImportRecord, ImportResume, ImportStore, NewDenial, NewSession, OpenImportSession,
 };
 pub use leases::{
     ClusterNode, FORGET_AFTER, Lease, LeaseStore, MEMBER_TTL, WantedServer, lease_for_interval,

@@ -25,7 +25,7 @@ impl MonitorStore for SqlStore {
             serde_json::to_string(snapshot).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let mut tx = self.write_tx().await?;
         let previous = previous_snapshot(&mut tx, id).await?;
-        sync_sessions(&mut tx, id, snapshot).await?;
+        sync_sessions_of(&mut tx, id, snapshot, REMOTE_SOURCE).await?;
         write_change_points(&mut tx, id, at, previous.as_ref(), &snapshot.features).await?;
         for feature in &snapshot.features {
             for granularity in [Granularity::Hour, Granularity::Day] {
@@ -161,7 +161,7 @@ impl MonitorStore for SqlStore {
     }
 }
 
-async fn previous_snapshot(
+pub(crate) async fn previous_snapshot(
     tx: &mut Transaction<'_, Any>,
     id: ServerId,
 ) -> StoreResult<Option<Snapshot>> {
@@ -196,15 +196,17 @@ fn keyed_checkouts(snapshot: &Snapshot) -> HashMap<String, &Checkout> {
 
 /// Opens sessions that appeared and closes those that are gone, against the sessions still
 /// open in the database (not the previous snapshot, so that nothing is lost across restarts).
-async fn sync_sessions(
+/// `source`: remote polls, or agent reports (`agents.rs`).
+pub(crate) async fn sync_sessions_of(
     tx: &mut Transaction<'_, Any>,
     id: ServerId,
     snapshot: &Snapshot,
+    source: &str,
 ) -> StoreResult<()> {
     let at = millis(snapshot.taken_at);
     let open = sqlx::query("SELECT id, session_key FROM sessions WHERE server_id = $1 AND source = $2 AND ended_at IS NULL")
         .bind(id)
-        .bind(REMOTE_SOURCE)
+        .bind(source)
         .fetch_all(&mut **tx)
         .await?;
     let current = keyed_checkouts(snapshot);
@@ -230,7 +232,7 @@ async fn sync_sessions(
              version, count, borrowed, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(id)
-        .bind(REMOTE_SOURCE)
+        .bind(source)
         .bind(key)
         .bind(&c.feature)
         .bind(&c.user)
@@ -255,7 +257,7 @@ fn counts(f: &FeatureUsage) -> Counts {
 
 /// Change points: a row when a feature's counts differ from the previous snapshot, and a zero
 /// row when a feature disappears from the output.
-async fn write_change_points(
+pub(crate) async fn write_change_points(
     tx: &mut Transaction<'_, Any>,
     id: ServerId,
     at: i64,
@@ -302,7 +304,7 @@ async fn write_change_points(
 
 /// Adds one sample to the feature's hourly or daily bucket. Buckets are UTC-aligned; the
 /// portable `CASE` stands in for SQLite's two-argument MIN/MAX and PostgreSQL's LEAST/GREATEST.
-async fn upsert_rollup(
+pub(crate) async fn upsert_rollup(
     tx: &mut Transaction<'_, Any>,
     id: ServerId,
     at: i64,

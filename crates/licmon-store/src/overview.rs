@@ -50,6 +50,14 @@ pub async fn overviews(
     let servers = store.list_servers().await?;
     let facts = store.monitor_facts().await?;
     let running = monitoring_running(&store.nodes().await?, now, settings.heartbeat_timeout);
+    let mut agents_seen: std::collections::HashMap<licmon_core::ServerId, Vec<DateTime<Utc>>> =
+        std::collections::HashMap::new();
+    for (id, at) in store
+        .agents_last_seen(now - settings.agent_window - Duration::seconds(1))
+        .await?
+    {
+        agents_seen.entry(id).or_default().push(at);
+    }
     let capacity: Vec<CapacityEntry> = servers
         .iter()
         .map(|s| CapacityEntry {
@@ -80,7 +88,7 @@ pub async fn overviews(
                     })
                 }),
                 last_import: fact.and_then(|f| f.last_import.clone()),
-                agents_last_seen: Vec::new(),
+                agents_last_seen: agents_seen.remove(&server.id).unwrap_or_default(),
             };
             let statuses = ServerStatuses::derive(&server_facts, now, settings.agent_window);
             let last_update = fact.and_then(|f| f.last_success_at).max(import_at);

@@ -28,6 +28,13 @@ pub fn get_bool(row: &AnyRow, column: &str) -> StoreResult<bool> {
     }
 }
 
+pub fn get_opt_bool(row: &AnyRow, column: &str) -> StoreResult<Option<bool>> {
+    match row.try_get::<Option<bool>, _>(column) {
+        Ok(b) => Ok(b),
+        Err(_) => Ok(row.try_get::<Option<i64>, _>(column)?.map(|v| v != 0)),
+    }
+}
+
 pub fn get_u64(row: &AnyRow, column: &str) -> StoreResult<u64> {
     Ok(row.try_get::<i64, _>(column)?.max(0) as u64)
 }

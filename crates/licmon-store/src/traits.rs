@@ -92,6 +92,11 @@ pub struct SessionRecord {
     pub borrowed: bool,
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
+    /// From end-user agents: seconds since the application last used CPU time (null: no agent
+    /// reported for this session).
+    pub idle_secs: Option<u64>,
+    /// From end-user agents: whether the application used CPU time since the agent's last scan.
+    pub active: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -208,5 +213,6 @@ pub trait Store:
     + crate::preferences::PreferenceStore
     + crate::session_totals::SessionTotals
     + crate::leases::LeaseStore
+    + crate::agents::AgentStore
 {
 }

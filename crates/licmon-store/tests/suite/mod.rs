@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod agents;
 pub mod auth;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
