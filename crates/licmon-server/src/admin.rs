@@ -64,7 +64,11 @@ async fn users_view(
             servers: match (&u.role, &u.permitted_servers) {
                 (Role::Administrator, _) | (_, None) => "all".into(),
                 (_, Some(ids)) if ids.is_empty() => "none".into(),
-                (_, Some(ids)) => ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", "),
+                (_, Some(ids)) => ids
+                    .iter()
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             },
             name: u.name,
             role: u.role,
@@ -119,7 +123,16 @@ async fn add_user(
     .await;
     let message = match outcome {
         Ok(user) => {
-            audit(&state, &format!("user \"{}\" ({}) created by \"{}\"", user.name, user.role.as_str(), who.user.name)).await;
+            audit(
+                &state,
+                &format!(
+                    "user \"{}\" ({}) created by \"{}\"",
+                    user.name,
+                    user.role.as_str(),
+                    who.user.name
+                ),
+            )
+            .await;
             format!("User \"{}\" added.", user.name)
         }
         Err(e) => format!("Not added: {}", error_text(&e)),
@@ -141,7 +154,11 @@ async fn delete_user(
     .await;
     let message = match outcome {
         Ok(user) => {
-            audit(&state, &format!("user \"{}\" deleted by \"{}\"", user.name, who.user.name)).await;
+            audit(
+                &state,
+                &format!("user \"{}\" deleted by \"{}\"", user.name, who.user.name),
+            )
+            .await;
             format!("User \"{}\" deleted.", user.name)
         }
         Err(e) => format!("Not deleted: {}", error_text(&e)),
@@ -192,9 +209,14 @@ async fn add_token(
 ) -> Result<Response, ApiError> {
     let scope = TokenScope::parse(&form.scope)
         .ok_or_else(|| ApiError::BadRequest("scope is api or agent".into()))?;
-    let (secret, info) =
-        accounts::create_token(state.store.as_ref(), &form.user, scope, &form.name, state.clock.now())
-            .await?;
+    let (secret, info) = accounts::create_token(
+        state.store.as_ref(),
+        &form.user,
+        scope,
+        &form.name,
+        state.clock.now(),
+    )
+    .await?;
     audit(
         &state,
         &format!(

@@ -51,7 +51,9 @@ impl IntoResponse for ApiError {
             ),
             ApiError::Conflict(message) => (StatusCode::CONFLICT, json!({ "error": message })),
             ApiError::BadRequest(message) => (StatusCode::BAD_REQUEST, json!({ "error": message })),
-            ApiError::Unauthorized(message) => (StatusCode::UNAUTHORIZED, json!({ "error": message })),
+            ApiError::Unauthorized(message) => {
+                (StatusCode::UNAUTHORIZED, json!({ "error": message }))
+            }
             ApiError::Forbidden(message) => (StatusCode::FORBIDDEN, json!({ "error": message })),
             ApiError::PayloadTooLarge(message) => {
                 (StatusCode::PAYLOAD_TOO_LARGE, json!({ "error": message }))

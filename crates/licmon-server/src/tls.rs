@@ -37,9 +37,7 @@ impl Connected<IncomingStream<'_, TlsListener>> for ClientAddr {
 
 /// Reads a PEM certificate chain and private key into a rustls server configuration.
 pub fn load_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, String> {
-    let read = |p: &Path| {
-        std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
-    };
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
     let cert_pem = read(cert)?;
     let key_pem = read(key)?;
     let certs = rustls_pemfile::certs(&mut cert_pem.as_slice())

@@ -31,7 +31,11 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap();
-            let prefix = if path.starts_with(root.join("api")) { "/api/v1" } else { "" };
+            let prefix = if path.starts_with(root.join("api")) {
+                "/api/v1"
+            } else {
+                ""
+            };
             let mut rest = text.as_str();
             while let Some(i) = rest.find(".route(") {
                 rest = &rest[i + ".route(".len()..];
@@ -59,7 +63,9 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
                 for method in ["get", "post", "put", "delete", "patch"] {
                     let needle = format!("{method}(");
                     let used = call.match_indices(&needle).any(|(k, _)| {
-                        k == 0 || !call.as_bytes()[k - 1].is_ascii_alphanumeric() && call.as_bytes()[k - 1] != b'_'
+                        k == 0
+                            || !call.as_bytes()[k - 1].is_ascii_alphanumeric()
+                                && call.as_bytes()[k - 1] != b'_'
                     });
                     if used {
                         found.insert((method.to_uppercase(), format!("{prefix}{pattern}")));
@@ -127,8 +133,15 @@ async fn server_named(s: &TestServer, name: &str) -> i64 {
 async fn every_route_is_enumerated_and_the_openapi_paths_are_among_them() {
     let source = routes_in_source();
     assert!(source.len() >= 20, "too few routes found: {source:?}");
-    for route in [("GET", "/api/v1/license-servers"), ("POST", "/login"), ("GET", "/admin/users")] {
-        assert!(source.contains(&(route.0.to_string(), route.1.to_string())), "{route:?} not found");
+    for route in [
+        ("GET", "/api/v1/license-servers"),
+        ("POST", "/login"),
+        ("GET", "/admin/users"),
+    ] {
+        assert!(
+            source.contains(&(route.0.to_string(), route.1.to_string())),
+            "{route:?} not found"
+        );
     }
     for (method, path) in routes_in_openapi() {
         assert!(
@@ -151,8 +164,14 @@ async fn every_non_public_route_refuses_anonymous_requests() {
             continue;
         }
         let refused = r.status == 401
-            || (r.status == 303 && r.header("location").is_some_and(|l| l.starts_with("/login")));
-        assert!(refused, "anonymous {method} {path} got {} {}", r.status, r.body);
+            || (r.status == 303
+                && r.header("location")
+                    .is_some_and(|l| l.starts_with("/login")));
+        assert!(
+            refused,
+            "anonymous {method} {path} got {} {}",
+            r.status, r.body
+        );
         if path.starts_with("/api/") {
             assert_eq!(r.status, 401, "{method} {path}");
             assert!(r.json()["error"].is_string());
@@ -163,8 +182,18 @@ async fn every_non_public_route_refuses_anonymous_requests() {
     // Unknown paths too: nothing leaks, not even whether a route exists.
     assert_eq!(s.get("/api/v1/no-such-thing", &[]).await.status, 401);
     // A wrong token is refused outright, even on a public path.
-    assert_eq!(s.get("/healthz", &[("X-Auth-Token", "lmt_nope")]).await.status, 401);
-    assert_eq!(s.get("/api/v1/license-servers", &[("X-Auth-Token", "lmt_nope")]).await.status, 401);
+    assert_eq!(
+        s.get("/healthz", &[("X-Auth-Token", "lmt_nope")])
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        s.get("/api/v1/license-servers", &[("X-Auth-Token", "lmt_nope")])
+            .await
+            .status,
+        401
+    );
     s.stop().await;
 }
 
@@ -176,17 +205,31 @@ async fn a_user_cannot_change_anything_and_agents_reach_only_agent_endpoints() {
     let (user_token, _) = s.token(&user, TokenScope::Api).await;
     let admin = s.user("boss", Role::Administrator, None).await;
     let (agent_token, _) = s.token(&admin, TokenScope::Agent).await;
-    let browser = s.login("reader", &TestServer::password("reader")).await.unwrap();
+    let browser = s
+        .login("reader", &TestServer::password("reader"))
+        .await
+        .unwrap();
     for (method, pattern) in routes_in_source().union(&routes_in_openapi()) {
         let path = concrete(pattern, id);
         if is_public(method, pattern) || path == "/logout" {
             continue;
         }
-        let agent = s.with_token(&agent_token, method, &path, (method != "GET").then_some("{}")).await;
+        let agent = s
+            .with_token(
+                &agent_token,
+                method,
+                &path,
+                (method != "GET").then_some("{}"),
+            )
+            .await;
         if path.starts_with("/api/v1/agent/") {
             assert_ne!(agent.status, 403, "agent {method} {path}");
         } else {
-            assert_eq!(agent.status, 403, "agent token reached {method} {path}: {}", agent.body);
+            assert_eq!(
+                agent.status, 403,
+                "agent token reached {method} {path}: {}",
+                agent.body
+            );
         }
         if method == "GET" {
             continue;
@@ -196,17 +239,42 @@ async fn a_user_cannot_change_anything_and_agents_reach_only_agent_endpoints() {
         // With the session and a valid CSRF token: still no.
         let cookie = browser.cookie.clone();
         let r = s
-            .request(method, &path, &[("Cookie", &cookie), ("X-CSRF-Token", &browser.csrf)], body_for(method))
+            .request(
+                method,
+                &path,
+                &[("Cookie", &cookie), ("X-CSRF-Token", &browser.csrf)],
+                body_for(method),
+            )
             .await;
         assert_eq!(r.status, 403, "User session {method} {path}: {}", r.body);
     }
     // Administration is administrators' only, reads included.
-    for path in ["/api/v1/users", "/api/v1/tokens", "/api/v1/events", "/admin/users", "/admin/tokens"] {
-        assert_eq!(s.with_token(&user_token, "GET", path, None).await.status, 403, "{path}");
+    for path in [
+        "/api/v1/users",
+        "/api/v1/tokens",
+        "/api/v1/events",
+        "/admin/users",
+        "/admin/tokens",
+    ] {
+        assert_eq!(
+            s.with_token(&user_token, "GET", path, None).await.status,
+            403,
+            "{path}"
+        );
     }
     // What a User may read.
-    assert_eq!(s.with_token(&user_token, "GET", "/api/v1/license-servers", None).await.status, 200);
-    assert_eq!(s.with_token(&user_token, "GET", "/api/v1/me", None).await.json()["user"]["name"], "reader");
+    assert_eq!(
+        s.with_token(&user_token, "GET", "/api/v1/license-servers", None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        s.with_token(&user_token, "GET", "/api/v1/me", None)
+            .await
+            .json()["user"]["name"],
+        "reader"
+    );
     // Nothing changed.
     assert_eq!(s.store.list_servers().await.unwrap().len(), 1);
     assert_eq!(s.store.list_users().await.unwrap().len(), 2);
@@ -220,29 +288,55 @@ async fn a_limited_user_sees_only_permitted_servers() {
     let other = server_named(&s, "other").await;
     let u = s.user("limited", Role::User, Some(vec![mine])).await;
     let (token, _) = s.token(&u, TokenScope::Api).await;
-    let list = s.with_token(&token, "GET", "/api/v1/license-servers", None).await.json();
-    let ids: Vec<i64> = list.as_array().unwrap().iter().map(|v| v["id"].as_i64().unwrap()).collect();
+    let list = s
+        .with_token(&token, "GET", "/api/v1/license-servers", None)
+        .await
+        .json();
+    let ids: Vec<i64> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(ids, vec![mine]);
-    let csv = s.with_token(&token, "GET", "/api/v1/license-servers?format=csv", None).await;
+    let csv = s
+        .with_token(&token, "GET", "/api/v1/license-servers?format=csv", None)
+        .await;
     assert!(!csv.body.contains("other"), "{}", csv.body);
     for path in routes_in_source()
         .into_iter()
-        .filter(|(m, p)| m == "GET" && (p.contains("/license-servers/{") || p.starts_with("/servers/{")))
+        .filter(|(m, p)| {
+            m == "GET" && (p.contains("/license-servers/{") || p.starts_with("/servers/{"))
+        })
         .map(|(_, p)| p)
     {
-        let r = s.with_token(&token, "GET", &concrete(&path, other), None).await;
-        assert_eq!(r.status, 404, "{path} for a server not permitted: {}", r.body);
-        let r = s.with_token(&token, "GET", &concrete(&path, mine), None).await;
+        let r = s
+            .with_token(&token, "GET", &concrete(&path, other), None)
+            .await;
+        assert_eq!(
+            r.status, 404,
+            "{path} for a server not permitted: {}",
+            r.body
+        );
+        let r = s
+            .with_token(&token, "GET", &concrete(&path, mine), None)
+            .await;
         assert!(
             !r.body.contains("no such license server"),
             "{path} for a permitted server: {}",
             r.body
         );
     }
-    let r = s.with_token(&token, "GET", &format!("/servers/{mine}"), None).await;
+    let r = s
+        .with_token(&token, "GET", &format!("/servers/{mine}"), None)
+        .await;
     assert_eq!(r.status, 200);
     let page = s.with_token(&token, "GET", "/", None).await;
-    assert!(page.body.contains("mine") && !page.body.contains(">other<"), "{}", page.body);
+    assert!(
+        page.body.contains("mine") && !page.body.contains(">other<"),
+        "{}",
+        page.body
+    );
     s.stop().await;
 }
 
@@ -251,44 +345,97 @@ async fn csrf_is_required_for_cookie_sessions_but_not_tokens() {
     let s = start().await;
     let admin = s.user("admin", Role::Administrator, None).await;
     let (token, _) = s.token(&admin, TokenScope::Api).await;
-    let b = s.login("admin", &TestServer::password("admin")).await.unwrap();
+    let b = s
+        .login("admin", &TestServer::password("admin"))
+        .await
+        .unwrap();
     let body = r#"{"name": "x1", "type": "flexnet", "address": "1@h", "time_zone": "UTC"}"#;
     let json = || Some(("application/json", body.as_bytes().to_vec()));
-    let r = s.request("POST", "/api/v1/license-servers", &[("Cookie", &b.cookie)], json()).await;
+    let r = s
+        .request(
+            "POST",
+            "/api/v1/license-servers",
+            &[("Cookie", &b.cookie)],
+            json(),
+        )
+        .await;
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.json()["error"].as_str().unwrap().contains("CSRF"));
     let r = s
-        .request("POST", "/api/v1/license-servers", &[("Cookie", &b.cookie), ("X-CSRF-Token", "wrong")], json())
+        .request(
+            "POST",
+            "/api/v1/license-servers",
+            &[("Cookie", &b.cookie), ("X-CSRF-Token", "wrong")],
+            json(),
+        )
         .await;
     assert_eq!(r.status, 403);
     let r = s
-        .request("POST", "/api/v1/license-servers", &[("Cookie", &b.cookie), ("X-CSRF-Token", &b.csrf)], json())
+        .request(
+            "POST",
+            "/api/v1/license-servers",
+            &[("Cookie", &b.cookie), ("X-CSRF-Token", &b.csrf)],
+            json(),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     // Forms: the hidden field.
     let form = |csrf: &str| {
         Some((
             "application/x-www-form-urlencoded",
-            format!("csrf_token={}&name=newbie&password=long-enough-pw&role=user&servers=", enc(csrf)).into_bytes(),
+            format!(
+                "csrf_token={}&name=newbie&password=long-enough-pw&role=user&servers=",
+                enc(csrf)
+            )
+            .into_bytes(),
         ))
     };
-    let r = s.request("POST", "/admin/users", &[("Cookie", &b.cookie)], form("")).await;
+    let r = s
+        .request("POST", "/admin/users", &[("Cookie", &b.cookie)], form(""))
+        .await;
     assert_eq!(r.status, 403);
-    let r = s.request("POST", "/admin/users", &[("Cookie", &b.cookie)], form("nope")).await;
+    let r = s
+        .request(
+            "POST",
+            "/admin/users",
+            &[("Cookie", &b.cookie)],
+            form("nope"),
+        )
+        .await;
     assert_eq!(r.status, 403);
     assert!(s.store.find_user("newbie").await.is_err());
-    let r = s.request("POST", "/admin/users", &[("Cookie", &b.cookie)], form(&b.csrf)).await;
+    let r = s
+        .request(
+            "POST",
+            "/admin/users",
+            &[("Cookie", &b.cookie)],
+            form(&b.csrf),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("User &#34;newbie&#34; added") || r.body.contains("newbie"));
     assert!(s.store.find_user("newbie").await.is_ok());
     // Tokens need no CSRF token.
     let r = s
-        .with_token(&token, "POST", "/api/v1/license-servers", Some(&body.replace("x1", "x2")))
+        .with_token(
+            &token,
+            "POST",
+            "/api/v1/license-servers",
+            Some(&body.replace("x1", "x2")),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     // Logout ends the session on every node: the stored session is gone.
     let r = s
-        .request("POST", "/logout", &[("Cookie", &b.cookie)], Some(("application/x-www-form-urlencoded", format!("csrf_token={}", b.csrf).into_bytes())))
+        .request(
+            "POST",
+            "/logout",
+            &[("Cookie", &b.cookie)],
+            Some((
+                "application/x-www-form-urlencoded",
+                format!("csrf_token={}", b.csrf).into_bytes(),
+            )),
+        )
         .await;
     assert_eq!(r.status, 303);
     let r = s.get("/api/v1/me", &[("Cookie", &b.cookie)]).await;
@@ -305,7 +452,10 @@ async fn cookies_are_httponly_samesite_and_sessions_expire() {
             "POST",
             "/login",
             &[],
-            Some(("application/x-www-form-urlencoded", format!("name=alice&password={}", TestServer::password("alice")).into_bytes())),
+            Some((
+                "application/x-www-form-urlencoded",
+                format!("name=alice&password={}", TestServer::password("alice")).into_bytes(),
+            )),
         )
         .await;
     assert_eq!(r.status, 303);
@@ -315,17 +465,36 @@ async fn cookies_are_httponly_samesite_and_sessions_expire() {
         .find(|(k, v)| k.eq_ignore_ascii_case("set-cookie") && v.starts_with("licmon_session="))
         .map(|(_, v)| v.clone())
         .unwrap();
-    assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Lax"),
+        "{session}"
+    );
     assert!(!session.contains("Secure"), "no TLS here");
     // The database keeps only a digest of the session id.
-    let id = session.split(';').next().unwrap().trim_start_matches("licmon_session=");
+    let id = session
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("licmon_session=");
     assert!(s.store.login_session(id).await.unwrap().is_none());
     // Idle and absolute expiry, with sessions written straight into the store.
     let now = Utc::now();
     for (secret, last_seen, expires) in [
-        ("idle-one", now - chrono::Duration::hours(3), now + chrono::Duration::hours(5)),
-        ("old-one", now - chrono::Duration::minutes(1), now - chrono::Duration::seconds(1)),
-        ("fresh-one", now - chrono::Duration::minutes(1), now + chrono::Duration::hours(5)),
+        (
+            "idle-one",
+            now - chrono::Duration::hours(3),
+            now + chrono::Duration::hours(5),
+        ),
+        (
+            "old-one",
+            now - chrono::Duration::minutes(1),
+            now - chrono::Duration::seconds(1),
+        ),
+        (
+            "fresh-one",
+            now - chrono::Duration::minutes(1),
+            now + chrono::Duration::hours(5),
+        ),
     ] {
         s.store
             .create_login_session(&LoginSession {
@@ -341,7 +510,14 @@ async fn cookies_are_httponly_samesite_and_sessions_expire() {
     }
     let me = |secret: &'static str| {
         let s = &s;
-        async move { s.get("/api/v1/me", &[("Cookie", &format!("licmon_session={secret}"))]).await.status }
+        async move {
+            s.get(
+                "/api/v1/me",
+                &[("Cookie", &format!("licmon_session={secret}"))],
+            )
+            .await
+            .status
+        }
     };
     assert_eq!(me("idle-one").await, 401);
     assert_eq!(me("old-one").await, 401);
@@ -359,20 +535,37 @@ async fn revoked_tokens_get_401() {
     let admin = s.user("admin", Role::Administrator, None).await;
     let (token, id) = s.token(&admin, TokenScope::Api).await;
     let (other, _) = s.token(&admin, TokenScope::Api).await;
-    assert_eq!(s.with_token(&token, "GET", "/api/v1/license-servers", None).await.status, 200);
-    let r = s.with_token(&other, "DELETE", &format!("/api/v1/tokens/{id}"), None).await;
+    assert_eq!(
+        s.with_token(&token, "GET", "/api/v1/license-servers", None)
+            .await
+            .status,
+        200
+    );
+    let r = s
+        .with_token(&other, "DELETE", &format!("/api/v1/tokens/{id}"), None)
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.json()["revoked_at"].is_string());
-    let r = s.with_token(&token, "GET", "/api/v1/license-servers", None).await;
+    let r = s
+        .with_token(&token, "GET", "/api/v1/license-servers", None)
+        .await;
     assert_eq!(r.status, 401);
     assert!(r.json()["error"].as_str().unwrap().contains("revoked"));
     // Created over the API: shown once, works, listed without the secret.
     let r = s
-        .with_token(&other, "POST", "/api/v1/tokens", Some(r#"{"user": "admin", "scope": "api", "name": "ci"}"#))
+        .with_token(
+            &other,
+            "POST",
+            "/api/v1/tokens",
+            Some(r#"{"user": "admin", "scope": "api", "name": "ci"}"#),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let fresh = r.json()["token"].as_str().unwrap().to_string();
-    assert_eq!(s.with_token(&fresh, "GET", "/api/v1/me", None).await.status, 200);
+    assert_eq!(
+        s.with_token(&fresh, "GET", "/api/v1/me", None).await.status,
+        200
+    );
     let list = s.with_token(&fresh, "GET", "/api/v1/tokens", None).await;
     assert!(!list.body.contains(&fresh));
     s.stop().await;
@@ -383,10 +576,20 @@ async fn oversized_bodies_get_413() {
     let s = start().await;
     let token = s.admin_token().await;
     let big = format!(r#"{{"name": "{}"}}"#, "x".repeat(2 * 1024 * 1024));
-    let r = s.with_token(&token, "POST", "/api/v1/license-servers", Some(&big)).await;
+    let r = s
+        .with_token(&token, "POST", "/api/v1/license-servers", Some(&big))
+        .await;
     assert_eq!(r.status, 413, "{}", r.body);
     let r = s
-        .request("POST", "/login", &[], Some(("application/x-www-form-urlencoded", vec![b'a'; 2 * 1024 * 1024])))
+        .request(
+            "POST",
+            "/login",
+            &[],
+            Some((
+                "application/x-www-form-urlencoded",
+                vec![b'a'; 2 * 1024 * 1024],
+            )),
+        )
         .await;
     assert_eq!(r.status, 413);
     s.stop().await;
@@ -401,16 +604,35 @@ async fn logins_are_rate_limited_per_account_and_audited() {
         assert_eq!(r.status, 401);
     }
     // Now even the right password is refused for a while.
-    let r = s.login("target", &TestServer::password("target")).await.unwrap_err();
+    let r = s
+        .login("target", &TestServer::password("target"))
+        .await
+        .unwrap_err();
     assert_eq!(r.status, 429, "{}", r.body);
     let events = s.store.recent_events(50).await.unwrap();
-    assert!(events.iter().any(|e| e.category == "auth" && e.message.contains("failed login for \"target\"")));
-    assert!(events.iter().any(|e| e.category == "auth" && e.message.contains("too many failed")));
+    assert!(
+        events
+            .iter()
+            .any(|e| e.category == "auth" && e.message.contains("failed login for \"target\""))
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e.category == "auth" && e.message.contains("too many failed"))
+    );
     // Another account from the same address still gets in (the address limit is higher).
     s.user("other", Role::User, None).await;
-    assert!(s.login("other", &TestServer::password("other")).await.is_ok());
+    assert!(
+        s.login("other", &TestServer::password("other"))
+            .await
+            .is_ok()
+    );
     let events = s.store.recent_events(50).await.unwrap();
-    assert!(events.iter().any(|e| e.message.contains("\"other\" logged in")));
+    assert!(
+        events
+            .iter()
+            .any(|e| e.message.contains("\"other\" logged in"))
+    );
     s.stop().await;
 }
 
@@ -423,29 +645,72 @@ async fn hostile_filters_are_harmless_and_stored_xss_is_escaped() {
         "name": evil, "type": "flexnet", "vendor": "\"><img src=x onerror=alert(2)>",
         "address": "1@h", "time_zone": "UTC", "description": "'; DROP TABLE license_servers; --"
     });
-    let r = s.with_token(&token, "POST", "/api/v1/license-servers", Some(&body.to_string())).await;
+    let r = s
+        .with_token(
+            &token,
+            "POST",
+            "/api/v1/license-servers",
+            Some(&body.to_string()),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let id = r.json()["id"].as_i64().unwrap();
-    for q in ["' OR 1=1 --", "%' OR '1'='1", "<script>", "\"; DROP TABLE users; --"] {
-        let r = s.with_token(&token, "GET", &format!("/api/v1/license-servers?q={}", enc(q)), None).await;
+    for q in [
+        "' OR 1=1 --",
+        "%' OR '1'='1",
+        "<script>",
+        "\"; DROP TABLE users; --",
+    ] {
+        let r = s
+            .with_token(
+                &token,
+                "GET",
+                &format!("/api/v1/license-servers?q={}", enc(q)),
+                None,
+            )
+            .await;
         assert_eq!(r.status, 200, "{q}");
         let r = s
-            .with_token(&token, "GET", &format!("/api/v1/license-servers/{id}/sessions?user={}&feature={}", enc(q), enc(q)), None)
+            .with_token(
+                &token,
+                "GET",
+                &format!(
+                    "/api/v1/license-servers/{id}/sessions?user={}&feature={}",
+                    enc(q),
+                    enc(q)
+                ),
+                None,
+            )
             .await;
         assert_eq!(r.status, 200, "{q}: {}", r.body);
         assert_eq!(r.json(), serde_json::json!([]));
     }
-    assert_eq!(s.store.list_servers().await.unwrap().len(), 1, "nothing dropped");
+    assert_eq!(
+        s.store.list_servers().await.unwrap().len(),
+        1,
+        "nothing dropped"
+    );
     // Stored XSS: the pages escape what users typed.
     s.user("<b>mallory</b>", Role::User, None).await;
-    for page in ["/".to_string(), format!("/servers/{id}"), "/admin/users".to_string()] {
+    for page in [
+        "/".to_string(),
+        format!("/servers/{id}"),
+        "/admin/users".to_string(),
+    ] {
         let r = s.get(&page, &[("X-Auth-Token", &token)]).await;
         assert_eq!(r.status, 200, "{page}");
-        assert!(!r.body.contains("<script>alert(1)"), "{page} has raw script");
+        assert!(
+            !r.body.contains("<script>alert(1)"),
+            "{page} has raw script"
+        );
         assert!(!r.body.contains("<img src=x"), "{page} has raw img");
         assert!(!r.body.contains("<b>mallory"), "{page} has raw user name");
     }
     let r = s.get("/", &[("X-Auth-Token", &token)]).await;
-    assert!(r.body.contains("&#60;script&#62;alert(1)&#60;/script&#62;"), "{}", r.body);
+    assert!(
+        r.body.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+        "{}",
+        r.body
+    );
     s.stop().await;
 }

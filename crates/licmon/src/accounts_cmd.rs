@@ -113,7 +113,12 @@ fn api_error(e: licmon_server::ApiError) -> anyhow::Error {
 
 async fn audit(store: &dyn Store, message: &str) {
     let _ = store
-        .log_event(Utc::now(), None, "auth", &format!("{message} (command line)"))
+        .log_event(
+            Utc::now(),
+            None,
+            "auth",
+            &format!("{message} (command line)"),
+        )
         .await;
 }
 
@@ -131,30 +136,57 @@ pub async fn run_user(command: UserCommand) -> anyhow::Result<()> {
             let account = NewAccount {
                 name,
                 password,
-                role: if admin { Role::Administrator } else { Role::User },
+                role: if admin {
+                    Role::Administrator
+                } else {
+                    Role::User
+                },
                 permitted_servers: parse_server_list(servers.as_deref().unwrap_or(""))
                     .map_err(api_error)?,
             };
             let user = accounts::create_account(store.as_ref(), account, Utc::now())
                 .await
                 .map_err(api_error)?;
-            audit(store.as_ref(), &format!("user \"{}\" ({}) created", user.name, user.role.as_str())).await;
-            eprintln!("created {} \"{}\" (id {})", user.role.as_str(), user.name, user.id);
+            audit(
+                store.as_ref(),
+                &format!("user \"{}\" ({}) created", user.name, user.role.as_str()),
+            )
+            .await;
+            eprintln!(
+                "created {} \"{}\" (id {})",
+                user.role.as_str(),
+                user.name,
+                user.id
+            );
         }
         UserCommand::List { common } => {
             let store = open(&common).await?;
             for u in store.list_users().await? {
                 let servers = match &u.permitted_servers {
                     None => "all".to_string(),
-                    Some(ids) => ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","),
+                    Some(ids) => ids
+                        .iter()
+                        .map(|i| i.to_string())
+                        .collect::<Vec<_>>()
+                        .join(","),
                 };
-                println!("{}\t{}\t{}\tservers: {servers}", u.id, u.name, u.role.as_str());
+                println!(
+                    "{}\t{}\t{}\tservers: {servers}",
+                    u.id,
+                    u.name,
+                    u.role.as_str()
+                );
             }
         }
         UserCommand::Delete { common, name } => {
             let store = open(&common).await?;
-            let user = store.find_user(&name).await.with_context(|| format!("no user named \"{name}\""))?;
-            ensure_other_admin(store.as_ref(), &user).await.map_err(api_error)?;
+            let user = store
+                .find_user(&name)
+                .await
+                .with_context(|| format!("no user named \"{name}\""))?;
+            ensure_other_admin(store.as_ref(), &user)
+                .await
+                .map_err(api_error)?;
             store.delete_user(user.id).await?;
             audit(store.as_ref(), &format!("user \"{name}\" deleted")).await;
             eprintln!("deleted \"{name}\"");
@@ -166,7 +198,10 @@ pub async fn run_user(command: UserCommand) -> anyhow::Result<()> {
         } => {
             let password = read_password(password_stdin, &name)?;
             let store = open(&common).await?;
-            let user = store.find_user(&name).await.with_context(|| format!("no user named \"{name}\""))?;
+            let user = store
+                .find_user(&name)
+                .await
+                .with_context(|| format!("no user named \"{name}\""))?;
             accounts::change_password(store.as_ref(), &user, password, Utc::now())
                 .await
                 .map_err(api_error)?;
@@ -187,12 +222,19 @@ pub async fn run_token(command: TokenCommand) -> anyhow::Result<()> {
         } => {
             let store = open(&common).await?;
             let scope = TokenScope::parse(&scope).context("scope is api or agent")?;
-            let (secret, info) = accounts::create_token(store.as_ref(), &user, scope, &name, Utc::now())
-                .await
-                .map_err(api_error)?;
+            let (secret, info) =
+                accounts::create_token(store.as_ref(), &user, scope, &name, Utc::now())
+                    .await
+                    .map_err(api_error)?;
             audit(
                 store.as_ref(),
-                &format!("{} token {} \"{}\" for \"{}\" created", info.scope.as_str(), info.id, info.name, info.user_name),
+                &format!(
+                    "{} token {} \"{}\" for \"{}\" created",
+                    info.scope.as_str(),
+                    info.id,
+                    info.name,
+                    info.user_name
+                ),
             )
             .await;
             println!("{secret}");
@@ -207,7 +249,13 @@ pub async fn run_token(command: TokenCommand) -> anyhow::Result<()> {
                     Some(at) => format!("revoked {}", at.to_rfc3339()),
                     None => "active".into(),
                 };
-                println!("{}\t{}\t{}\t{}\t{state}", t.id, t.user_name, t.scope.as_str(), t.name);
+                println!(
+                    "{}\t{}\t{}\t{}\t{state}",
+                    t.id,
+                    t.user_name,
+                    t.scope.as_str(),
+                    t.name
+                );
             }
         }
         TokenCommand::Revoke { common, id } => {
@@ -216,7 +264,14 @@ pub async fn run_token(command: TokenCommand) -> anyhow::Result<()> {
                 .revoke_token(id, Utc::now())
                 .await
                 .with_context(|| format!("no token with id {id}"))?;
-            audit(store.as_ref(), &format!("token {} \"{}\" of \"{}\" revoked", t.id, t.name, t.user_name)).await;
+            audit(
+                store.as_ref(),
+                &format!(
+                    "token {} \"{}\" of \"{}\" revoked",
+                    t.id, t.name, t.user_name
+                ),
+            )
+            .await;
             eprintln!("revoked token {id}");
         }
     }

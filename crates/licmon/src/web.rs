@@ -17,7 +17,11 @@ pub fn auth_settings(config: &Config) -> AuthSettings {
 }
 
 pub fn scheme(config: &Config) -> &'static str {
-    if config.tls_cert.is_some() { "https" } else { "http" }
+    if config.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    }
 }
 
 /// Serves HTTP, or HTTPS when `tls_cert` and `tls_key` are set, until `shutdown` resolves.

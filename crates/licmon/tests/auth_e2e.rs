@@ -21,7 +21,12 @@ fn licmon(args: &[&str], data: &std::path::Path, stdin: &str) -> std::process::O
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -31,14 +36,20 @@ fn raw(addr: std::net::SocketAddr, request: &str) -> (u16, String) {
     stream.write_all(request.as_bytes()).unwrap();
     let mut out = String::new();
     stream.read_to_string(&mut out).unwrap();
-    let status = out.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let status = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     (status, out)
 }
 
 fn with_token(addr: std::net::SocketAddr, token: &str, path: &str) -> (u16, String) {
     raw(
         addr,
-        &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Auth-Token: {token}\r\n\r\n"),
+        &format!(
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Auth-Token: {token}\r\n\r\n"
+        ),
     )
 }
 
@@ -47,26 +58,56 @@ fn cli_accounts_and_tokens_work_against_a_running_node() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
-    let out = licmon(&["user", "add", "--admin", "--password-stdin", "alice"], &data, "a-long-password\n");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = licmon(
+        &["user", "add", "--admin", "--password-stdin", "alice"],
+        &data,
+        "a-long-password\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.stdout.is_empty(), "user add prints nothing on stdout");
-    let out = licmon(&["user", "add", "--password-stdin", "alice"], &data, "another-password\n");
+    let out = licmon(
+        &["user", "add", "--password-stdin", "alice"],
+        &data,
+        "another-password\n",
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
-    let out = licmon(&["user", "add", "--password-stdin", "bob"], &data, "short\n");
+    let out = licmon(
+        &["user", "add", "--password-stdin", "bob"],
+        &data,
+        "short\n",
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 10"));
     // Without a terminal and without --password-stdin there is no way to ask: say so.
     let out = licmon(&["user", "add", "carol"], &data, "");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--password-stdin"));
 
-    let out = licmon(&["token", "create", "--user", "alice", "--scope", "api", "--name", "ci"], &data, "");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = licmon(
+        &[
+            "token", "create", "--user", "alice", "--scope", "api", "--name", "ci",
+        ],
+        &data,
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.lines().count(), 1, "only the token: {stdout:?}");
     let token = stdout.trim().to_string();
     assert!(token.starts_with("lmt_") && token.len() == 68, "{token}");
-    let agent = licmon(&["token", "create", "--user", "alice", "--scope", "agent"], &data, "");
+    let agent = licmon(
+        &["token", "create", "--user", "alice", "--scope", "agent"],
+        &data,
+        "",
+    );
     let agent = String::from_utf8(agent.stdout).unwrap().trim().to_string();
 
     let node = Licmon::serve(&data, &["--no-monitoring"], &[]);
@@ -75,11 +116,15 @@ fn cli_accounts_and_tokens_work_against_a_running_node() {
     assert!(body.contains("\"alice\"") && body.contains("administrator"));
     let (status, _) = with_token(node.addr, &agent, "/api/v1/license-servers");
     assert_eq!(status, 403, "agent tokens reach only agent endpoints");
-    let (status, _) = raw(node.addr, "GET /api/v1/license-servers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let (status, _) = raw(
+        node.addr,
+        "GET /api/v1/license-servers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
     assert_eq!(status, 401);
 
     // Revoked from another process: the running node refuses it at once (no cache).
-    let list = String::from_utf8(licmon(&["token", "list", "--user", "alice"], &data, "").stdout).unwrap();
+    let list =
+        String::from_utf8(licmon(&["token", "list", "--user", "alice"], &data, "").stdout).unwrap();
     let id = list
         .lines()
         .find(|l| l.contains("\tci\t") || l.ends_with("\tci\tactive"))
@@ -87,17 +132,28 @@ fn cli_accounts_and_tokens_work_against_a_running_node() {
         .unwrap_or_else(|| panic!("{list}"))
         .to_string();
     assert!(!list.contains(&token), "list never shows secrets");
-    assert!(licmon(&["token", "revoke", &id], &data, "").status.success());
+    assert!(
+        licmon(&["token", "revoke", &id], &data, "")
+            .status
+            .success()
+    );
     let (status, body) = with_token(node.addr, &token, "/api/v1/me");
     assert_eq!(status, 401, "{body}");
 
     // The audit trail names what happened.
     let (_, events) = with_token(node.addr, &node.token, "/api/v1/events?category=auth");
-    assert!(events.contains("user \\\"alice\\\" (administrator) created"), "{events}");
+    assert!(
+        events.contains("user \\\"alice\\\" (administrator) created"),
+        "{events}"
+    );
     assert!(events.contains("revoked"), "{events}");
     let users = String::from_utf8(licmon(&["user", "list"], &data, "").stdout).unwrap();
     assert!(users.contains("alice\tadministrator"), "{users}");
-    assert!(licmon(&["user", "delete", "alice"], &data, "").status.success());
+    assert!(
+        licmon(&["user", "delete", "alice"], &data, "")
+            .status
+            .success()
+    );
 }
 
 #[test]
@@ -106,7 +162,17 @@ fn tls_serves_https_with_secure_cookies() {
     let cert = dir.path().join("cert.pem");
     let key = dir.path().join("key.pem");
     let made = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+        ])
         .arg("-keyout")
         .arg(&key)
         .arg("-out")
@@ -119,11 +185,21 @@ fn tls_serves_https_with_secure_cookies() {
     let node = Licmon::serve(
         &data,
         &["--no-monitoring"],
-        &[("LICMON_TLS_CERT", cert.to_str().unwrap()), ("LICMON_TLS_KEY", key.to_str().unwrap())],
+        &[
+            ("LICMON_TLS_CERT", cert.to_str().unwrap()),
+            ("LICMON_TLS_KEY", key.to_str().unwrap()),
+        ],
     );
     let url = format!("https://{}", node.addr);
     let out = Command::new("curl")
-        .args(["-sk", "-i", "-X", "POST", "--data", &format!("name={ADMIN}&password={ADMIN_PASSWORD}")])
+        .args([
+            "-sk",
+            "-i",
+            "-X",
+            "POST",
+            "--data",
+            &format!("name={ADMIN}&password={ADMIN_PASSWORD}"),
+        ])
         .arg(format!("{url}/login"))
         .output()
         .expect("curl");
@@ -131,9 +207,15 @@ fn tls_serves_https_with_secure_cookies() {
     assert!(text.starts_with("HTTP/1.1 303"), "{text}");
     let cookie = text
         .lines()
-        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie: licmon_session="))
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("set-cookie: licmon_session=")
+        })
         .unwrap_or_else(|| panic!("{text}"));
-    assert!(cookie.contains("Secure") && cookie.contains("HttpOnly"), "{cookie}");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
     let out = Command::new("curl")
         .args(["-sk", "-H", &format!("X-Auth-Token: {}", node.token)])
         .arg(format!("{url}/api/v1/me"))
@@ -141,7 +223,10 @@ fn tls_serves_https_with_secure_cookies() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains(ADMIN));
     // Plain HTTP to the TLS port gets nothing useful.
-    let (status, _) = raw(node.addr, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let (status, _) = raw(
+        node.addr,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
     assert_ne!(status, 200);
 }
 
@@ -164,7 +249,10 @@ fn the_demo_prints_a_generated_admin_login_that_works() {
         assert!(Instant::now() < deadline, "the demo printed no login");
         let line = lines.next().expect("demo output").unwrap();
         if let Some(rest) = line.strip_prefix("Open http://") {
-            addr = rest.split('/').next().map(|a| a.parse::<std::net::SocketAddr>().unwrap());
+            addr = rest
+                .split('/')
+                .next()
+                .map(|a| a.parse::<std::net::SocketAddr>().unwrap());
         }
         if let Some(rest) = line.strip_prefix("Log in as admin with password ") {
             password = rest.split_whitespace().next().map(str::to_string);
@@ -181,9 +269,18 @@ fn the_demo_prints_a_generated_admin_login_that_works() {
         ),
     );
     assert_eq!(status, 303, "{text}");
-    let (status, _) = raw(addr, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let (status, _) = raw(
+        addr,
+        "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
     assert_eq!(status, 303, "the demo is not open to anonymous visitors");
-    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
     let status = wait_with_deadline(&mut child, Duration::from_secs(20));
-    assert!(status.success(), "the demo stops cleanly on SIGTERM: {status:?}");
+    assert!(
+        status.success(),
+        "the demo stops cleanly on SIGTERM: {status:?}"
+    );
 }

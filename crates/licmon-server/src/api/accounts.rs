@@ -75,7 +75,9 @@ pub async fn get_user(
     State(state): State<AppState>,
     Path(id): Path<UserId>,
 ) -> Result<Json<User>, ApiError> {
-    Ok(Json(state.store.get_user(id).await.map_err(user_not_found(id))?))
+    Ok(Json(
+        state.store.get_user(id).await.map_err(user_not_found(id))?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "accounts", request_body = NewAccount,
@@ -151,7 +153,11 @@ pub async fn delete_user(
 ) -> Result<StatusCode, ApiError> {
     let user = state.store.get_user(id).await.map_err(user_not_found(id))?;
     ensure_other_admin(state.store.as_ref(), &user).await?;
-    state.store.delete_user(id).await.map_err(user_not_found(id))?;
+    state
+        .store
+        .delete_user(id)
+        .await
+        .map_err(user_not_found(id))?;
     audit(
         &state,
         &format!("user \"{}\" deleted by \"{}\"", user.name, who.user.name),
@@ -251,7 +257,9 @@ pub async fn revoke_token(
         .revoke_token(id, state.clock.now())
         .await
         .map_err(|e| match e {
-            licmon_store::StoreError::NotFound => ApiError::NotFound(format!("no token with id {id}")),
+            licmon_store::StoreError::NotFound => {
+                ApiError::NotFound(format!("no token with id {id}"))
+            }
             other => other.into(),
         })?;
     audit(

@@ -39,9 +39,13 @@ pub async fn capacity_of(state: &AppState) -> Result<CapacityView, ApiError> {
     Ok(CapacityView {
         used: usage.used,
         limit: usage.limit,
-        percent: usage
-            .limit
-            .map(|l| if l == 0 { 100 } else { (usage.used as u64 * 100 / l as u64) as u32 }),
+        percent: usage.limit.map(|l| {
+            if l == 0 {
+                100
+            } else {
+                (usage.used as u64 * 100 / l as u64) as u32
+            }
+        }),
         critical: usage.is_critical(),
         over_capacity: over,
     })

@@ -132,7 +132,11 @@ pub fn to_csv(items: &[Value]) -> String {
             }
         }
     }
-    let mut csv = columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",");
+    let mut csv = columns
+        .iter()
+        .map(|c| quote(c))
+        .collect::<Vec<_>>()
+        .join(",");
     csv.push_str("\r\n");
     for row in rows {
         let line = columns

@@ -150,7 +150,11 @@ pub async fn events(
     let limit = p.limit.unwrap_or(200).min(10_000) as usize;
     let filtered = p.category.is_some() || p.server_id.is_some();
     // Filters look further back than one page; the log is read newest first.
-    let fetch = if filtered { 10_000 } else { (limit + p.offset as usize).min(20_000) as u32 };
+    let fetch = if filtered {
+        10_000
+    } else {
+        (limit + p.offset as usize).min(20_000) as u32
+    };
     let events = state
         .store
         .recent_events(fetch)

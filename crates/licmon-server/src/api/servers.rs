@@ -43,7 +43,12 @@ pub async fn list(
     let views = all
         .iter()
         .filter(|o| who.may_see_server(o.server.id))
-        .filter(|o| filter.kind.as_deref().is_none_or(|k| o.server.kind.api_id() == k))
+        .filter(|o| {
+            filter
+                .kind
+                .as_deref()
+                .is_none_or(|k| o.server.kind.api_id() == k)
+        })
         .filter(|o| {
             q.as_deref().is_none_or(|q| {
                 [&o.server.name, &o.server.vendor, &o.server.description]

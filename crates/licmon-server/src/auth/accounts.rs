@@ -32,7 +32,11 @@ pub fn check_name(name: &str) -> Result<(), ValidationErrors> {
     } else if name.trim() != name || name.chars().any(|c| c.is_control()) {
         errors.add("name", "no leading/trailing spaces or control characters");
     }
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> ApiError {
@@ -116,7 +120,10 @@ pub async fn create_token(
     })?;
     let label = label.trim();
     if label.chars().count() > 100 || label.chars().any(|c| c.is_control()) {
-        return Err(invalid("name", "at most 100 characters, no control characters"));
+        return Err(invalid(
+            "name",
+            "at most 100 characters, no control characters",
+        ));
     }
     let secret = new_token();
     let info = store
@@ -133,9 +140,12 @@ pub fn parse_server_list(text: &str) -> Result<Option<Vec<ServerId>>, ApiError> 
     }
     text.split(',')
         .map(|s| {
-            s.trim()
-                .parse::<ServerId>()
-                .map_err(|_| invalid("permitted_servers", format!("\"{}\" is not a server id", s.trim())))
+            s.trim().parse::<ServerId>().map_err(|_| {
+                invalid(
+                    "permitted_servers",
+                    format!("\"{}\" is not a server id", s.trim()),
+                )
+            })
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Some)

@@ -100,7 +100,11 @@ async fn login(state: &AppState, form: &LoginForm, address: &str) -> Result<Resp
     if failed.account >= settings.max_failures_per_account
         || failed.address >= settings.max_failures_per_address
     {
-        audit(state, &format!("login for \"{name}\" from {address} refused: too many failed attempts")).await;
+        audit(
+            state,
+            &format!("login for \"{name}\" from {address} refused: too many failed attempts"),
+        )
+        .await;
         let page = LoginPage {
             next,
             name,
@@ -133,7 +137,11 @@ async fn login(state: &AppState, form: &LoginForm, address: &str) -> Result<Resp
     };
     state.store.record_login_attempt(&attempt).await?;
     let Some((user, _)) = found.filter(|_| ok) else {
-        audit(state, &format!("failed login for \"{name}\" from {address}")).await;
+        audit(
+            state,
+            &format!("failed login for \"{name}\" from {address}"),
+        )
+        .await;
         let page = LoginPage {
             next,
             name,
@@ -155,13 +163,23 @@ async fn login(state: &AppState, form: &LoginForm, address: &str) -> Result<Resp
             expires_at: now + settings.session_absolute,
         })
         .await?;
-    audit(state, &format!("user \"{}\" logged in from {address}", user.name)).await;
+    audit(
+        state,
+        &format!("user \"{}\" logged in from {address}", user.name),
+    )
+    .await;
     let max_age = settings.session_absolute.num_seconds();
-    let secure = if settings.secure_cookies { "; Secure" } else { "" };
+    let secure = if settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     let mut response = Redirect::to(&next).into_response();
     let headers = response.headers_mut();
     for value in [
-        format!("{SESSION_COOKIE}={session_id}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"),
+        format!(
+            "{SESSION_COOKIE}={session_id}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+        ),
         format!("{CSRF_COOKIE}={csrf_token}; Path=/; Max-Age={max_age}; SameSite=Lax{secure}"),
     ] {
         if let Ok(v) = HeaderValue::from_str(&value) {
@@ -187,7 +205,11 @@ pub async fn logout(State(state): State<AppState>, who: Principal) -> Result<Res
         state.store.delete_login_session(id_hash).await?;
         audit(&state, &format!("user \"{}\" logged out", who.user.name)).await;
     }
-    let secure = if state.auth.secure_cookies { "; Secure" } else { "" };
+    let secure = if state.auth.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     let mut response = Redirect::to("/login").into_response();
     for name in [SESSION_COOKIE, CSRF_COOKIE] {
         if let Ok(v) = HeaderValue::from_str(&format!(

@@ -9,9 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::policy::{Decision, decide, is_public};
 use super::secrets::{constant_time_eq, digest};
-use super::{
-    CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, Principal, SESSION_COOKIE, TOKEN_HEADER, Via,
-};
+use super::{CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, Principal, SESSION_COOKIE, TOKEN_HEADER, Via};
 use crate::{ApiError, AppState};
 
 /// Sessions are written back ("last seen") at most this often, not on every request.
@@ -52,13 +50,18 @@ fn is_buffered_body(headers: &HeaderMap) -> bool {
 
 /// Who sent the request: a token, a live session, or nobody. A token that is unknown or
 /// revoked is an error (401) rather than "anonymous".
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>, ApiError> {
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Principal>, ApiError> {
     let now = state.clock.now();
     if let Some(token) = headers.get(TOKEN_HEADER) {
         let token = token.to_str().unwrap_or_default().trim();
         let hash = digest(token);
         let found = state.store.token_by_hash(&hash).await?;
-        let Some((info, user, stored)) = found.filter(|(_, _, stored)| constant_time_eq(stored, &hash)) else {
+        let Some((info, user, stored)) =
+            found.filter(|(_, _, stored)| constant_time_eq(stored, &hash))
+        else {
             return Err(ApiError::Unauthorized("unknown X-Auth-Token".into()));
         };
         let _ = stored;
@@ -188,7 +191,9 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     let mut request = request;
     if let Some(who) = &who {
         let safe = matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
-        if let (Via::Session { csrf_token, .. }, false) = (&who.via, safe || is_public(&method, &path)) {
+        if let (Via::Session { csrf_token, .. }, false) =
+            (&who.via, safe || is_public(&method, &path))
+        {
             let header_ok = request
                 .headers()
                 .get(CSRF_HEADER)
@@ -219,9 +224,10 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     let mut response = next.run(request).await;
     // Pages that show who-used-what are private: no shared caches.
     if who.is_some() && !response.headers().contains_key(header::CACHE_CONTROL) {
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
     }
     response
 }

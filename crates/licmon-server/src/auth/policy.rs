@@ -200,20 +200,56 @@ mod tests {
         assert_eq!(decide(&get, "/", None), Decision::Unauthenticated);
         assert_eq!(decide(&post, "/healthz", None), Decision::Unauthenticated);
         let admin = who(Role::Administrator, None, None);
-        assert_eq!(decide(&Method::DELETE, "/api/v1/users/3", Some(&admin)), Decision::Allow);
+        assert_eq!(
+            decide(&Method::DELETE, "/api/v1/users/3", Some(&admin)),
+            Decision::Allow
+        );
         let limited = who(Role::User, Some(vec![2]), None);
-        assert_eq!(decide(&get, "/api/v1/license-servers", Some(&limited)), Decision::Allow);
-        assert_eq!(decide(&get, "/api/v1/license-servers/2/usage", Some(&limited)), Decision::Allow);
-        assert_eq!(decide(&get, "/api/v1/license-servers/3/usage", Some(&limited)), Decision::NotFound);
-        assert_eq!(decide(&get, "/api/v1/license-servers/%32", Some(&limited)), Decision::NotFound);
-        assert_eq!(decide(&get, "/servers/3", Some(&limited)), Decision::NotFound);
-        assert!(matches!(decide(&post, "/api/v1/license-servers", Some(&limited)), Decision::Forbidden(_)));
-        assert!(matches!(decide(&get, "/api/v1/users", Some(&limited)), Decision::Forbidden(_)));
-        assert!(matches!(decide(&get, "/api/v1/new-thing", Some(&limited)), Decision::Forbidden(_)));
+        assert_eq!(
+            decide(&get, "/api/v1/license-servers", Some(&limited)),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(&get, "/api/v1/license-servers/2/usage", Some(&limited)),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(&get, "/api/v1/license-servers/3/usage", Some(&limited)),
+            Decision::NotFound
+        );
+        assert_eq!(
+            decide(&get, "/api/v1/license-servers/%32", Some(&limited)),
+            Decision::NotFound
+        );
+        assert_eq!(
+            decide(&get, "/servers/3", Some(&limited)),
+            Decision::NotFound
+        );
+        assert!(matches!(
+            decide(&post, "/api/v1/license-servers", Some(&limited)),
+            Decision::Forbidden(_)
+        ));
+        assert!(matches!(
+            decide(&get, "/api/v1/users", Some(&limited)),
+            Decision::Forbidden(_)
+        ));
+        assert!(matches!(
+            decide(&get, "/api/v1/new-thing", Some(&limited)),
+            Decision::Forbidden(_)
+        ));
         assert_eq!(decide(&post, "/logout", Some(&limited)), Decision::Allow);
         let agent = who(Role::Administrator, None, Some(TokenScope::Agent));
-        assert_eq!(decide(&post, "/api/v1/agent/report", Some(&agent)), Decision::Allow);
-        assert!(matches!(decide(&get, "/api/v1/license-servers", Some(&agent)), Decision::Forbidden(_)));
-        assert!(matches!(decide(&get, "/api/v1/agentx", Some(&agent)), Decision::Forbidden(_)));
+        assert_eq!(
+            decide(&post, "/api/v1/agent/report", Some(&agent)),
+            Decision::Allow
+        );
+        assert!(matches!(
+            decide(&get, "/api/v1/license-servers", Some(&agent)),
+            Decision::Forbidden(_)
+        ));
+        assert!(matches!(
+            decide(&get, "/api/v1/agentx", Some(&agent)),
+            Decision::Forbidden(_)
+        ));
     }
 }

@@ -1,8 +1,8 @@
 //! Secrets: argon2 password hashes, random session ids / tokens / CSRF tokens, and their
 //! SHA-256 digests (what the database keeps). Comparisons of secrets are constant-time.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
 use rand::rngs::OsRng;
 use sha2::{Digest, Sha256};

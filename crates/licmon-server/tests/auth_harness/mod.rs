@@ -31,7 +31,11 @@ pub async fn start() -> TestServer {
 
 pub async fn start_with(status: StatusSettings) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqlStore::open(&DatabaseUrl::sqlite_in(dir.path())).await.unwrap());
+    let store = Arc::new(
+        SqlStore::open(&DatabaseUrl::sqlite_in(dir.path()))
+            .await
+            .unwrap(),
+    );
     let state = AppState::new(store.clone(), status);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -64,8 +68,7 @@ impl Resp {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 }
 
@@ -127,7 +130,13 @@ impl TestServer {
         self.request("GET", path, headers, None).await
     }
 
-    pub async fn with_token(&self, token: &str, method: &str, path: &str, json: Option<&str>) -> Resp {
+    pub async fn with_token(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        json: Option<&str>,
+    ) -> Resp {
         self.request(
             method,
             path,
@@ -239,7 +248,11 @@ fn parse_response(raw: &[u8]) -> Resp {
     let chunked = headers
         .iter()
         .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    let body = if chunked { dechunk(rest) } else { rest.to_string() };
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
     Resp {
         status,
         headers,

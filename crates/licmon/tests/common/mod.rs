@@ -52,17 +52,37 @@ pub fn admin_token(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Str
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().expect("run licmon");
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "licmon {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "licmon {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     std::fs::create_dir_all(data_dir).unwrap();
     let existing = run(&["user", "list"], "");
-    if !existing.lines().any(|l| l.split('\t').nth(1) == Some(ADMIN)) {
-        run(&["user", "add", "--admin", "--password-stdin", ADMIN], &format!("{ADMIN_PASSWORD}\n"));
+    if !existing
+        .lines()
+        .any(|l| l.split('\t').nth(1) == Some(ADMIN))
+    {
+        run(
+            &["user", "add", "--admin", "--password-stdin", ADMIN],
+            &format!("{ADMIN_PASSWORD}\n"),
+        );
     }
-    let token = run(&["token", "create", "--user", ADMIN, "--scope", "api", "--name", "e2e"], "");
+    let token = run(
+        &[
+            "token", "create", "--user", ADMIN, "--scope", "api", "--name", "e2e",
+        ],
+        "",
+    );
     token.trim().to_string()
 }
 
