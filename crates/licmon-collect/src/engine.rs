@@ -15,7 +15,7 @@ use tokio::time::Instant;
 use crate::command::status_query;
 use crate::leases::LeaseKeeper;
 use crate::runner::stderr_tail;
-use crate::{PollStats, convert};
+use crate::{PollLatency, PollStats, convert};
 
 #[derive(Debug, Clone)]
 pub struct CollectorConfig {
@@ -84,6 +84,9 @@ pub async fn poll_once(
     Ok(convert::snapshot(&report, now))
 }
 
+/// How often the collector logs a summary of its polls (count, latency percentiles).
+const SUMMARY_EVERY: Duration = Duration::from_secs(60);
+
 /// The poll loops of one licmon node: one per server this node holds a lease on.
 pub struct Collector {
     store: Arc<dyn Store>,
@@ -118,6 +121,7 @@ impl Collector {
         let mut loops: HashMap<ServerId, (LoopKey, JoinHandle<()>)> = HashMap::new();
         let mut leases = LeaseKeeper::default();
         let mut wanted = Vec::new();
+        let mut summary_at = Instant::now() + SUMMARY_EVERY;
         loop {
             match self.wanted_servers().await {
                 Ok(now_wanted) => wanted = now_wanted,
@@ -138,6 +142,24 @@ impl Collector {
                 .cloned()
                 .collect();
             self.reconcile(&mut loops, held, &semaphore).await;
+            if Instant::now() >= summary_at {
+                summary_at += SUMMARY_EVERY;
+                let s = self.stats.take_latencies();
+                if s.polls > 0 {
+                    tracing::info!(
+                        polls = s.polls,
+                        held = loops.len(),
+                        run_p50_ms = s.run_p50,
+                        run_p90_ms = s.run_p90,
+                        run_p99_ms = s.run_p99,
+                        run_max_ms = s.run_max,
+                        due_p50_ms = s.due_p50,
+                        due_p99_ms = s.due_p99,
+                        due_max_ms = s.due_max,
+                        "poll summary"
+                    );
+                }
+            }
             tokio::select! {
                 _ = tokio::time::sleep(self.config.reload_every) => {}
                 _ = shutdown.changed() => break,
@@ -281,9 +303,11 @@ impl PollLoop {
         let mut last_error: Option<String> = None;
         loop {
             tokio::time::sleep_until(next).await;
+            let due = next;
             let Ok(permit) = self.semaphore.acquire().await else {
                 return;
             };
+            let run_from = Instant::now();
             // The next poll is one interval after this one *starts*: polls of one server are
             // never closer than the interval, and servers that queued for the concurrency cap
             // spread out instead of bursting together at every interval.
@@ -292,6 +316,11 @@ impl PollLoop {
             let outcome = poll_once(&self.server, &self.config, started).await;
             drop(permit);
             last_error = self.record(outcome, started, last_error).await;
+            let ms = |since: Instant| since.elapsed().as_millis().min(u32::MAX as u128) as u32;
+            self.stats.latency(PollLatency {
+                run_ms: ms(run_from),
+                since_due_ms: ms(due),
+            });
         }
     }
 

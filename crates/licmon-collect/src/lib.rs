@@ -12,4 +12,4 @@ pub mod runner;
 mod stats;
 
 pub use engine::{Collector, CollectorConfig, poll_once};
-pub use stats::PollStats;
+pub use stats::{LatencySummary, PollLatency, PollStats};
