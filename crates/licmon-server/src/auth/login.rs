@@ -150,6 +150,11 @@ async fn login(state: &AppState, form: &LoginForm, address: &str) -> Result<Resp
         return Ok((StatusCode::UNAUTHORIZED, render(page)).into_response());
     };
     state.store.clear_failed_logins(&name).await?;
+    // Housekeeping on every login: sessions past their end go (others expire on use).
+    state
+        .store
+        .purge_login_sessions(now, now - settings.session_idle)
+        .await?;
     let session_id = random_hex();
     let csrf_token = random_hex();
     state

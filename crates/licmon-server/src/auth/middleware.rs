@@ -42,9 +42,7 @@ fn is_buffered_body(headers: &HeaderMap) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
-            v.starts_with("application/x-www-form-urlencoded")
-                || v.starts_with("application/json")
-                || v.starts_with("text/plain")
+            v.starts_with("application/x-www-form-urlencoded") || v.starts_with("application/json")
         })
 }
 
