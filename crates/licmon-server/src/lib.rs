@@ -5,13 +5,15 @@
 //! statuses, capacity) live in licmon-core and the store.
 
 mod admin;
+pub mod agent_ingest;
+mod agents_page;
 mod api;
-mod cluster_page;
 pub mod auth;
+mod cluster_page;
 mod error;
-pub mod tls;
 mod pages;
 mod state;
+pub mod tls;
 
 use std::future::Future;
 
@@ -32,11 +34,14 @@ pub fn router(state: AppState) -> Router {
         .merge(cluster_page::routes())
         .merge(auth::routes())
         .merge(admin::routes())
+        .merge(agents_page::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::middleware::guard,
         ))
-        .layer(axum::extract::DefaultBodyLimit::max(state.auth.max_body_bytes))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.auth.max_body_bytes,
+        ))
         .with_state(state)
 }
 

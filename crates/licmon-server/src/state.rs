@@ -27,6 +27,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Sessions, cookies, login limits (crate::auth).
     pub auth: crate::auth::AuthSettings,
+    /// Agent report ingestion (group commit) and its server cache (crate::agent_ingest).
+    pub agents: Arc<crate::agent_ingest::AgentIngest>,
 }
 
 impl AppState {
@@ -36,6 +38,7 @@ impl AppState {
             status,
             clock: Clock::System,
             auth: crate::auth::AuthSettings::default(),
+            agents: Arc::default(),
         }
     }
 }

@@ -133,6 +133,12 @@ pub async fn run_node(
         tokio::spawn(Collector::new(dyn_store, collector_config).run(stop_rx.clone()))
     });
     let state = AppState::new(store.clone(), status_settings(&config));
+    // Agent applications servers: agent reports → usage history, once per tick.
+    let agent_usage = tokio::spawn(licmon_server::agent_ingest::usage_loop(
+        store.clone(),
+        state.status,
+        stop_rx.clone(),
+    ));
     let stop_for_server = stop_tx.clone();
     let served = crate::web::serve(&config, listener, state, async move {
         shutdown.await;
@@ -145,6 +151,7 @@ pub async fn run_node(
         let _ = collector.await;
     }
     let _ = heartbeat.await;
+    let _ = agent_usage.await;
     // A clean stop says so at once, so that other nodes and pages show Unmonitored without
     // waiting for the heartbeat to go stale.
     if let Err(e) = store.remove_node(&node.node_id).await {

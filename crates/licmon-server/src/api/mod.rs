@@ -1,13 +1,14 @@
 //! `/api/v1`: JSON resources.
 
 mod accounts;
+pub mod agent;
 mod body;
-pub mod cluster;
 pub mod capacity;
+pub mod cluster;
 mod csv;
+mod history;
 pub mod openapi;
 pub mod paging;
-mod history;
 mod servers;
 pub mod totals;
 pub mod views;
@@ -39,24 +40,34 @@ pub fn routes() -> Router<AppState> {
             get(history::usage_history),
         )
         .route("/events", get(history::events))
-        .merge(totals::routes())
         .route("/cluster", get(cluster::cluster))
         .merge(accounts_routes())
+        .merge(totals::routes())
+        .merge(agent::routes())
         .fallback(not_found)
 }
 
 fn accounts_routes() -> Router<AppState> {
     Router::new()
         .route("/me", get(accounts::me))
-        .route("/users", get(accounts::list_users).post(accounts::create_user))
+        .route(
+            "/users",
+            get(accounts::list_users).post(accounts::create_user),
+        )
         .route(
             "/users/{id}",
             get(accounts::get_user)
                 .put(accounts::update_user)
                 .delete(accounts::delete_user),
         )
-        .route("/tokens", get(accounts::list_tokens).post(accounts::create_token))
-        .route("/tokens/{id}", axum::routing::delete(accounts::revoke_token))
+        .route(
+            "/tokens",
+            get(accounts::list_tokens).post(accounts::create_token),
+        )
+        .route(
+            "/tokens/{id}",
+            axum::routing::delete(accounts::revoke_token),
+        )
         .route("/capacity", get(capacity::capacity))
         .route("/openapi.json", get(openapi::document))
 }

@@ -6,7 +6,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, capacity, cluster, history, servers};
+use super::{accounts, agent, capacity, cluster, history, servers};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,6 +23,8 @@ use super::{accounts, capacity, cluster, history, servers};
         accounts::create_user, accounts::update_user, accounts::delete_user,
         accounts::list_tokens, accounts::create_token, accounts::revoke_token,
         capacity::capacity, cluster::cluster,
+        agent::get_config, agent::post_reports, agent::list_agents, agent::delete_agent,
+        agent::list_apps, agent::create_app, agent::get_app, agent::replace_app, agent::delete_app,
     ),
     components(schemas(ErrorBody)),
     modifiers(&TokenAuth),
