@@ -6,6 +6,7 @@
 //! time.
 
 pub mod address;
+pub mod alerts;
 pub mod capacity;
 pub mod manager;
 pub mod server;
