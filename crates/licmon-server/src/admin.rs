@@ -19,6 +19,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin", get(|| async { Redirect::to("/admin/users") }))
         .route("/admin/users", get(users_page).post(add_user))
+        .route("/admin/users/{id}", post(change_user))
         .route("/admin/users/{id}/delete", post(delete_user))
         .route("/admin/tokens", get(tokens_page).post(add_token))
         .route("/admin/tokens/{id}/revoke", post(revoke_token))
@@ -37,6 +38,8 @@ pub struct UserRow {
     pub name: String,
     pub role: Role,
     pub servers: String,
+    /// The ids for the edit form; empty = all.
+    pub server_ids: String,
     pub created: String,
 }
 
@@ -61,6 +64,16 @@ async fn users_view(
         .into_iter()
         .map(|u| UserRow {
             id: u.id,
+            server_ids: u
+                .permitted_servers
+                .as_ref()
+                .map(|ids| {
+                    ids.iter()
+                        .map(|i| i.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default(),
             servers: match (&u.role, &u.permitted_servers) {
                 (Role::Administrator, _) | (_, None) => "all".into(),
                 (_, Some(ids)) if ids.is_empty() => "none".into(),
@@ -136,6 +149,56 @@ async fn add_user(
             format!("User \"{}\" added.", user.name)
         }
         Err(e) => format!("Not added: {}", error_text(&e)),
+    };
+    users_view(&state, &who, Some(message)).await
+}
+
+#[derive(Debug, Deserialize)]
+struct ChangeForm {
+    role: String,
+    #[serde(default)]
+    servers: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn change_user(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<UserId>,
+    Form(form): Form<ChangeForm>,
+) -> Result<Response, ApiError> {
+    let outcome = async {
+        let role = Role::parse(&form.role)
+            .ok_or_else(|| ApiError::BadRequest("role is user or administrator".into()))?;
+        let permitted = parse_server_list(&form.servers)?;
+        let user = state.store.get_user(id).await?;
+        if role != Role::Administrator {
+            ensure_other_admin(state.store.as_ref(), &user).await?;
+        }
+        let now = state.clock.now();
+        if !form.password.is_empty() {
+            accounts::change_password(state.store.as_ref(), &user, form.password.clone(), now)
+                .await?;
+        }
+        Ok::<_, ApiError>(
+            state
+                .store
+                .update_user(id, role, permitted.as_deref(), now)
+                .await?,
+        )
+    }
+    .await;
+    let message = match outcome {
+        Ok(user) => {
+            audit(
+                &state,
+                &format!("user \"{}\" changed by \"{}\"", user.name, who.user.name),
+            )
+            .await;
+            format!("User \"{}\" changed.", user.name)
+        }
+        Err(e) => format!("Not changed: {}", error_text(&e)),
     };
     users_view(&state, &who, Some(message)).await
 }

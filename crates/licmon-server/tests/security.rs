@@ -714,3 +714,64 @@ async fn hostile_filters_are_harmless_and_stored_xss_is_escaped() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn logins_are_rate_limited_per_address() {
+    let s = start().await;
+    s.user("real", Role::User, None).await;
+    // Guessing many account names from one address: 20 failures, then nobody gets in from it.
+    for i in 0..20 {
+        let r = s.login(&format!("guess-{i}"), "123456").await.unwrap_err();
+        assert_eq!(r.status, 401, "attempt {i}");
+    }
+    let r = s
+        .login("real", &TestServer::password("real"))
+        .await
+        .unwrap_err();
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.body.contains("Too many failed logins"));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn the_users_page_changes_roles_and_server_limits() {
+    let s = start().await;
+    s.user("admin", Role::Administrator, None).await;
+    let u = s.user("worker", Role::User, None).await;
+    let b = s
+        .login("admin", &TestServer::password("admin"))
+        .await
+        .unwrap();
+    let form = format!("csrf_token={}&role=user&servers=4%2C+9&password=", b.csrf);
+    let r = s
+        .request(
+            "POST",
+            &format!("/admin/users/{}", u.id),
+            &[("Cookie", &b.cookie)],
+            Some(("application/x-www-form-urlencoded", form.into_bytes())),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("changed."), "{}", r.body);
+    assert_eq!(
+        s.store.get_user(u.id).await.unwrap().permitted_servers,
+        Some(vec![4, 9])
+    );
+    // The only administrator cannot demote themselves.
+    let me = s.store.find_user("admin").await.unwrap();
+    let form = format!("csrf_token={}&role=user&servers=", b.csrf);
+    let r = s
+        .request(
+            "POST",
+            &format!("/admin/users/{}", me.id),
+            &[("Cookie", &b.cookie)],
+            Some(("application/x-www-form-urlencoded", form.into_bytes())),
+        )
+        .await;
+    assert!(r.body.contains("last administrator"), "{}", r.body);
+    assert_eq!(
+        s.store.get_user(me.id).await.unwrap().role,
+        Role::Administrator
+    );
+    s.stop().await;
+}
