@@ -1,1 +1,175 @@
-fn main() {}
+//! End-to-end import speed: generates a realistic FlexNet debug log (OUT/IN/DENIED/QUEUED,
+//! 5,000 users, 500 features; 1 GB unless `LICMON_BENCH_BYTES` says otherwise), then times
+//! `wc -l` on it (the floor), parsing alone, and whole imports into SQLite and — when
+//! `LICMON_TEST_DATABASE_URL` names a PostgreSQL server — into PostgreSQL. Prints events/s,
+//! MB/s and the peak RSS (VmHWM) after each step.
+//!
+//! Run: `cargo bench -p licmon-import --bench import`
+//! Quick: `LICMON_BENCH_BYTES=100000000 cargo bench -p licmon-import --bench import`
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use licmon_core::server::{DataSourceInput, LicenseServerInput};
+use licmon_import::{ImportRequest, ImportSettings, Importer, Via};
+use licmon_parse::LogFormat;
+use licmon_store::{DatabaseUrl, ServerStore, SqlStore};
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|k| k.parse::<f64>().ok())
+            })
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn report(step: &str, secs: f64, bytes: u64, events: u64) {
+    println!(
+        "{step:<22} {secs:>8.2} s {:>9.1} MB/s {:>12.0} events/s   peak RSS {:.0} MB",
+        bytes as f64 / 1e6 / secs,
+        events as f64 / secs,
+        peak_rss_mb()
+    );
+}
+
+async fn import_into(url: &DatabaseUrl, path: &std::path::Path, bytes: u64, step: &str) {
+    let store = Arc::new(SqlStore::open(url).await.expect("open the database"));
+    let settings = LicenseServerInput {
+        name: "bench".into(),
+        kind: "flexnet".into(),
+        address: Some("27000@lic01".into()),
+        time_zone: Some("UTC".into()),
+        data_sources: Some(DataSourceInput {
+            remote: Some(false),
+            import: Some(true),
+            end_user: Some(false),
+        }),
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    let server = store
+        .create_server(&settings, chrono::Utc::now())
+        .await
+        .unwrap();
+    let importer = Importer::new(store.clone(), ImportSettings::default());
+    let start = Instant::now();
+    let summary = importer
+        .import(
+            ImportRequest {
+                server_id: server.id,
+                path: path.to_path_buf(),
+                file_name: "bench.log".into(),
+                format: Some(LogFormat::FlexnetDebuglog),
+                via: Via::Cli,
+                live: false,
+            },
+            |_| {},
+        )
+        .await
+        .expect("import");
+    let secs = start.elapsed().as_secs_f64();
+    report(step, secs, bytes, summary.run.event_count());
+    println!(
+        "{:<22} {} sessions, {} denials, {} lines skipped",
+        "",
+        summary.run.sessions,
+        summary.run.denials,
+        summary.run.skipped.iter().map(|s| s.count).sum::<u64>()
+    );
+    store.close().await;
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let target: u64 = std::env::var("LICMON_BENCH_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("debug.log");
+    let start = Instant::now();
+    let generated = {
+        let mut file = std::fs::File::create(&path).unwrap();
+        licmon_import::generate::flexnet_debuglog(&mut file, target, 0x2545_F491_4F6C_DD1D).unwrap()
+    };
+    println!(
+        "generated {:.1} MB, {} lines ({} OUT, {} IN, {} DENIED) in {:.1} s",
+        generated.bytes as f64 / 1e6,
+        generated.lines,
+        generated.outs,
+        generated.ins,
+        generated.denials,
+        start.elapsed().as_secs_f64()
+    );
+    let bytes = generated.bytes;
+
+    // Warm the page cache, then the floor: `wc -l`.
+    let _ = std::process::Command::new("wc")
+        .arg("-l")
+        .arg(&path)
+        .output();
+    let start = Instant::now();
+    let out = std::process::Command::new("wc")
+        .arg("-l")
+        .arg(&path)
+        .output()
+        .expect("wc");
+    let wc = start.elapsed().as_secs_f64();
+    let wc_lines: u64 = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert_eq!(wc_lines, generated.lines);
+    report("wc -l (floor)", wc, bytes, 0);
+
+    let start = Instant::now();
+    let (lines, events) = licmon_import::parse_only(&path, LogFormat::FlexnetDebuglog).unwrap();
+    let parse = start.elapsed().as_secs_f64();
+    assert_eq!(lines, generated.lines);
+    report("parse only", parse, bytes, events);
+    println!("{:<22} {:.1}× wc -l", "", parse / wc);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let db_dir = tempfile::tempdir().unwrap();
+    runtime.block_on(import_into(
+        &DatabaseUrl::sqlite_in(db_dir.path()),
+        &path,
+        bytes,
+        "import into SQLite",
+    ));
+    drop(db_dir);
+    if let Ok(admin) = std::env::var("LICMON_TEST_DATABASE_URL")
+        && !admin.is_empty()
+    {
+        runtime.block_on(async {
+            use sqlx::Connection;
+            let name = format!("licmon_bench_{}", std::process::id());
+            let mut c = sqlx::PgConnection::connect(&admin).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut c)
+                .await
+                .unwrap();
+            let base = admin.split_once('?').map_or(admin.as_str(), |(b, _)| b);
+            let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
+            let url = DatabaseUrl::parse(&format!("{prefix}/{name}")).unwrap();
+            import_into(&url, &path, bytes, "import into PostgreSQL").await;
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut c)
+                .await;
+        });
+    } else {
+        println!("(set LICMON_TEST_DATABASE_URL to also import into PostgreSQL)");
+    }
+}

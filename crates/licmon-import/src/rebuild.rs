@@ -14,6 +14,7 @@
 //! uninterrupted import agree even when lines from several daemons are slightly out of order.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use chrono::{DateTime, Duration, Utc};
 use licmon_parse::{EventKind, LogEvent};
@@ -50,7 +51,59 @@ impl Window {
 }
 
 type SessionKey = (String, String, String);
-type UserKey = (String, String);
+/// A hash of (feature, user): recent checkouts are looked up by it without copying names.
+type UserKey = u64;
+
+/// FxHash (rustc's): the maps here are hot, and their keys are not attacker-chosen in a way
+/// that matters (a log can only slow its own import down).
+#[derive(Default, Clone, Copy)]
+pub struct Fx(u64);
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut v = [0u8; 8];
+            v[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(v));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl Fx {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+
+fn user_key(feature: &str, user: &str) -> UserKey {
+    let mut h = Fx::default();
+    feature.hash(&mut h);
+    user.hash(&mut h);
+    h.finish()
+}
 
 struct Open {
     seq: u64,
@@ -60,8 +113,7 @@ struct Open {
 }
 
 struct Pending {
-    feature: String,
-    user: String,
+    key: UserKey,
     at: DateTime<Utc>,
     /// Written already (and not a retry so far).
     id: Option<i64>,
@@ -84,9 +136,10 @@ pub struct BatchRows {
 
 pub struct Rebuilder {
     window: Window,
-    open: HashMap<SessionKey, VecDeque<Open>>,
-    recent_outs: HashMap<UserKey, Vec<DateTime<Utc>>>,
-    pending: Vec<Pending>,
+    open: FxMap<SessionKey, VecDeque<Open>>,
+    recent_outs: FxMap<UserKey, Vec<DateTime<Utc>>>,
+    /// Denials in arrival order; those older than the window are moved out as events come.
+    pending: VecDeque<Pending>,
     max_time: Option<DateTime<Utc>>,
     seq: u64,
     since_sweep: u32,
@@ -102,9 +155,9 @@ impl Rebuilder {
     pub fn resume(state: ImportResume, window: Window) -> Self {
         let mut r = Self {
             window,
-            open: HashMap::new(),
-            recent_outs: HashMap::new(),
-            pending: Vec::new(),
+            open: FxMap::default(),
+            recent_outs: FxMap::default(),
+            pending: VecDeque::new(),
             max_time: state.last_event_at,
             seq: 0,
             since_sweep: 0,
@@ -123,12 +176,14 @@ impl Rebuilder {
                 });
         }
         for (feature, user, at) in state.recent_outs {
-            r.recent_outs.entry((feature, user)).or_default().push(at);
+            r.recent_outs
+                .entry(user_key(&feature, &user))
+                .or_default()
+                .push(at);
         }
         for (id, feature, user, at) in state.pending_denials {
-            r.pending.push(Pending {
-                feature,
-                user,
+            r.pending.push_back(Pending {
+                key: user_key(&feature, &user),
                 at,
                 id: Some(id),
                 row: None,
@@ -149,6 +204,7 @@ impl Rebuilder {
         totals.count_event(e.kind);
         let now = self.max_time.map_or(e.time, |m| m.max(e.time));
         self.max_time = Some(now);
+        self.expire_denials(now);
         match e.kind {
             EventKind::Out => self.out(e, totals),
             EventKind::In => self.checkin(e, totals, line),
@@ -167,12 +223,10 @@ impl Rebuilder {
         totals.sessions += 1;
         let window = self.window;
         let oldest_denial = self.max_time.unwrap_or(e.time) - window.after - SLACK;
+        let key = user_key(&e.feature, &e.user);
         let mut retried = Vec::new();
         self.pending.retain_mut(|p| {
-            let hit = p.at >= oldest_denial
-                && p.feature == e.feature
-                && p.user == e.user
-                && window.contains(p.at, e.time);
+            let hit = p.key == key && p.at >= oldest_denial && window.contains(p.at, e.time);
             if !hit {
                 return true;
             }
@@ -189,10 +243,7 @@ impl Rebuilder {
             }
         });
         self.rows.retried_denials.extend(retried);
-        self.recent_outs
-            .entry((e.feature.clone(), e.user.clone()))
-            .or_default()
-            .push(e.time);
+        self.recent_outs.entry(key).or_default().push(e.time);
         self.seq += 1;
         self.open
             .entry((e.feature, e.user, e.host))
@@ -269,27 +320,35 @@ impl Rebuilder {
     fn denied(&mut self, e: LogEvent, totals: &mut Totals) {
         totals.denials += 1;
         let oldest_out = self.max_time.unwrap_or(e.time) - self.window.before - SLACK;
-        let key = (e.feature, e.user);
+        let key = user_key(&e.feature, &e.user);
         let retry = self.recent_outs.get(&key).is_some_and(|outs| {
             outs.iter()
                 .any(|&o| o >= oldest_out && self.window.contains(e.time, o))
         });
-        let (feature, user) = key;
-        self.pending.push(Pending {
-            feature: feature.clone(),
-            user: user.clone(),
+        self.pending.push_back(Pending {
+            key,
             at: e.time,
             id: None,
             row: Some(NewDenial {
                 at: e.time,
-                feature,
-                user,
+                feature: e.feature,
+                user: e.user,
                 host: e.host,
                 count: e.count,
                 reason: e.reason,
                 retry,
             }),
         });
+    }
+
+    /// Denials whose window (plus slack) is over are final: out of the pending list.
+    fn expire_denials(&mut self, now: DateTime<Utc>) {
+        let oldest = now - self.window.after - SLACK;
+        while self.pending.front().is_some_and(|p| p.at < oldest) {
+            if let Some(row) = self.pending.pop_front().and_then(|p| p.row) {
+                self.rows.denials.push(row);
+            }
+        }
     }
 
     fn sweep(&mut self) {
@@ -307,7 +366,7 @@ impl Rebuilder {
         let mut rows = std::mem::take(&mut self.rows);
         // Denials: a retry or one whose window is over is final; the others are written now
         // (not a retry so far) and may still become one.
-        let mut keep = Vec::with_capacity(self.pending.len());
+        let mut keep = VecDeque::with_capacity(self.pending.len());
         for mut p in self.pending.drain(..) {
             let expired = oldest.is_some_and(|o| p.at < o);
             match p.row.take() {
@@ -315,10 +374,10 @@ impl Rebuilder {
                 Some(row) => {
                     rows.pending_refs.push(keep.len());
                     rows.pending_denials.push(row);
-                    keep.push(p);
+                    keep.push_back(p);
                 }
                 None if expired => {}
-                None => keep.push(p),
+                None => keep.push_back(p),
             }
         }
         self.pending = keep;

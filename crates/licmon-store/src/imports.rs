@@ -11,12 +11,14 @@ use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
 use crate::rows::{from_millis, get_bool, millis, opt_from_millis};
-use crate::{SqlStore, StoreError, StoreResult};
+use crate::{Backend, SqlStore, StoreError, StoreResult};
 
 /// `sessions.source` of sessions rebuilt from imported logs.
 pub const IMPORT_SOURCE: &str = "import";
 /// Rows per multi-row INSERT (11 columns: well below both backends' bind limits).
 const ROWS_PER_INSERT: usize = 500;
+/// Rows per UPDATE with numbered parameters (SQLite looks each one up by name).
+const ROWS_PER_UPDATE: usize = 100;
 
 /// Where one imported file stands.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -318,34 +320,38 @@ impl ImportStore for SqlStore {
         let generation = bump_generation(&mut tx, batch).await?;
         let id = batch.server_id;
         for chunk in batch.closed_sessions.chunks(ROWS_PER_INSERT) {
-            insert_sessions(&mut tx, id, chunk).await?;
+            insert_sessions(&mut tx, id, chunk, self.backend).await?;
         }
-        let mut open_session_ids = Vec::with_capacity(batch.open_sessions.len());
-        for s in &batch.open_sessions {
-            open_session_ids.push(insert_session_returning(&mut tx, id, s).await?);
+        let mut open_session_ids = vec![0; batch.open_sessions.len()];
+        for (n, chunk) in batch.open_sessions.chunks(ROWS_PER_INSERT).enumerate() {
+            let ids = insert_open_sessions(&mut tx, id, chunk, self.backend).await?;
+            for (i, session_id) in ids {
+                open_session_ids[n * ROWS_PER_INSERT + i] = session_id;
+            }
         }
-        for (session_id, ended) in &batch.session_ends {
-            sqlx::query("UPDATE sessions SET ended_at = $1 WHERE id = $2 AND server_id = $3")
-                .bind(millis(*ended))
-                .bind(session_id)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+        for chunk in batch.session_ends.chunks(ROWS_PER_UPDATE) {
+            end_sessions(&mut tx, chunk).await?;
         }
         for chunk in batch.denials.chunks(ROWS_PER_INSERT) {
-            insert_denials(&mut tx, id, chunk).await?;
+            insert_denials(&mut tx, id, chunk, self.backend).await?;
         }
         let mut pending_denial_ids = Vec::with_capacity(batch.pending_denials.len());
-        for d in &batch.pending_denials {
-            pending_denial_ids.push(insert_denial_returning(&mut tx, id, d).await?);
+        for chunk in batch.pending_denials.chunks(ROWS_PER_INSERT) {
+            pending_denial_ids
+                .extend(insert_pending_denials(&mut tx, id, chunk, self.backend).await?);
         }
-        for denial_id in &batch.retried_denials {
-            sqlx::query("UPDATE denials SET retry = $1 WHERE id = $2 AND server_id = $3")
-                .bind(true)
-                .bind(denial_id)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+        for chunk in batch.retried_denials.chunks(ROWS_PER_UPDATE) {
+            // By id alone: with `server_id =` SQLite would walk the server's index instead.
+            let mut sql = String::from("UPDATE denials SET retry = $1 WHERE id IN (");
+            for i in 0..chunk.len() {
+                sql.push_str(&format!("{}${}", if i == 0 { "" } else { "," }, i + 2));
+            }
+            sql.push(')');
+            let mut q = sqlx::query(&sql).bind(true);
+            for denial_id in chunk {
+                q = q.bind(*denial_id);
+            }
+            q.execute(&mut *tx).await?;
         }
         let checkpoint_id = write_checkpoint(&mut tx, batch).await?;
         tx.commit().await?;
@@ -498,12 +504,19 @@ async fn bump_generation(tx: &mut Transaction<'_, Any>, batch: &ImportBatch) -> 
 const SESSION_COLUMNS: &str = "INSERT INTO sessions (server_id, source, session_key, feature, \
      user_name, host, display, version, count, borrowed, started_at, ended_at) VALUES ";
 
-fn placeholders(sql: &mut String, rows: usize, columns: usize) {
+/// `($1,$2,..),(..)` — or anonymous `?` on SQLite for multi-row statements: sqlx looks up
+/// every numbered SQLite parameter by name, which SQLite answers by a linear scan, so thousands
+/// of `$N` cost quadratic time there; `?` is bound by position without a lookup.
+fn placeholders(sql: &mut String, rows: usize, columns: usize, backend: Backend) {
     use std::fmt::Write;
     for r in 0..rows {
         sql.push_str(if r == 0 { "(" } else { ",(" });
         for c in 0..columns {
-            let _ = write!(sql, "{}${}", if c == 0 { "" } else { "," }, r * columns + c + 1);
+            let sep = if c == 0 { "" } else { "," };
+            let _ = match backend {
+                Backend::Sqlite => write!(sql, "{sep}?"),
+                Backend::Postgres => write!(sql, "{sep}${}", r * columns + c + 1),
+            };
         }
         sql.push(')');
     }
@@ -513,23 +526,31 @@ async fn insert_sessions(
     tx: &mut Transaction<'_, Any>,
     id: ServerId,
     rows: &[NewSession],
+    backend: Backend,
 ) -> StoreResult<()> {
     let mut sql = String::from(SESSION_COLUMNS);
-    placeholders(&mut sql, rows.len(), 12);
+    placeholders(&mut sql, rows.len(), 12, backend);
     let mut q = sqlx::query(&sql);
     for s in rows {
-        q = bind_session(q, id, s);
+        q = bind_session(q, id, s, "");
     }
-    q.execute(&mut **tx).await.map_err(foreign_key_is_not_found)?;
+    q.execute(&mut **tx)
+        .await
+        .map_err(foreign_key_is_not_found)?;
     Ok(())
 }
 
 type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
 
-fn bind_session<'q>(q: AnyQuery<'q>, id: ServerId, s: &'q NewSession) -> AnyQuery<'q> {
+fn bind_session<'q>(
+    q: AnyQuery<'q>,
+    id: ServerId,
+    s: &'q NewSession,
+    key: &'q str,
+) -> AnyQuery<'q> {
     q.bind(id)
         .bind(IMPORT_SOURCE)
-        .bind("")
+        .bind(key)
         .bind(s.feature.as_str())
         .bind(s.user.as_str())
         .bind(s.host.as_str())
@@ -541,19 +562,64 @@ fn bind_session<'q>(q: AnyQuery<'q>, id: ServerId, s: &'q NewSession) -> AnyQuer
         .bind(s.ended_at.map(millis))
 }
 
-async fn insert_session_returning(
+/// Inserts sessions that are still open; returns (index in `rows`, id). The index travels in
+/// `session_key` (unused by imports otherwise), as RETURNING promises no order.
+async fn insert_open_sessions(
     tx: &mut Transaction<'_, Any>,
     id: ServerId,
-    s: &NewSession,
-) -> StoreResult<i64> {
+    rows: &[NewSession],
+    backend: Backend,
+) -> StoreResult<Vec<(usize, i64)>> {
+    let keys: Vec<String> = (0..rows.len()).map(|i| format!("open#{i}")).collect();
     let mut sql = String::from(SESSION_COLUMNS);
-    placeholders(&mut sql, 1, 12);
-    sql.push_str(" RETURNING id");
-    let row = bind_session(sqlx::query(&sql), id, s)
-        .fetch_one(&mut **tx)
+    placeholders(&mut sql, rows.len(), 12, backend);
+    sql.push_str(" RETURNING id, session_key");
+    let mut q = sqlx::query(&sql);
+    for (s, key) in rows.iter().zip(&keys) {
+        q = bind_session(q, id, s, key);
+    }
+    let returned = q
+        .fetch_all(&mut **tx)
         .await
         .map_err(foreign_key_is_not_found)?;
-    Ok(row.try_get("id")?)
+    returned
+        .iter()
+        .map(|r| {
+            let key: String = r.try_get("session_key")?;
+            let i = key
+                .strip_prefix("open#")
+                .and_then(|i| i.parse::<usize>().ok())
+                .filter(|i| *i < rows.len())
+                .ok_or_else(|| StoreError::Corrupt(format!("unexpected session key {key}")))?;
+            Ok((i, r.try_get("id")?))
+        })
+        .collect()
+}
+
+/// `UPDATE ... SET ended_at = CASE id WHEN .. THEN .. END WHERE id IN (..)`: many ends in one
+/// statement, portable to both backends.
+async fn end_sessions(
+    tx: &mut Transaction<'_, Any>,
+    ends: &[(i64, DateTime<Utc>)],
+) -> StoreResult<()> {
+    use std::fmt::Write;
+    // By id alone (the importer's own rows): a `server_id =` term makes SQLite walk the
+    // server's index instead of the primary key.
+    let mut sql = String::from("UPDATE sessions SET ended_at = CASE id");
+    for i in 0..ends.len() {
+        let _ = write!(sql, " WHEN ${} THEN ${}", 2 * i + 1, 2 * i + 2);
+    }
+    sql.push_str(" END WHERE id IN (");
+    for i in 0..ends.len() {
+        let _ = write!(sql, "{}${}", if i == 0 { "" } else { "," }, 2 * i + 1);
+    }
+    sql.push(')');
+    let mut q = sqlx::query(&sql);
+    for (session_id, ended) in ends {
+        q = q.bind(*session_id).bind(millis(*ended));
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
 }
 
 const DENIAL_COLUMNS: &str = "INSERT INTO denials (server_id, source, at, feature, user_name, \
@@ -575,30 +641,67 @@ async fn insert_denials(
     tx: &mut Transaction<'_, Any>,
     id: ServerId,
     rows: &[NewDenial],
+    backend: Backend,
 ) -> StoreResult<()> {
     let mut sql = String::from(DENIAL_COLUMNS);
-    placeholders(&mut sql, rows.len(), 9);
+    placeholders(&mut sql, rows.len(), 9, backend);
     let mut q = sqlx::query(&sql);
     for d in rows {
         q = bind_denial(q, id, d);
     }
-    q.execute(&mut **tx).await.map_err(foreign_key_is_not_found)?;
+    q.execute(&mut **tx)
+        .await
+        .map_err(foreign_key_is_not_found)?;
     Ok(())
 }
 
-async fn insert_denial_returning(
+/// Inserts denials whose window is still open; returns their ids in the order of `rows`.
+/// RETURNING promises no order, so rows are matched back by content (identical denials are
+/// interchangeable).
+async fn insert_pending_denials(
     tx: &mut Transaction<'_, Any>,
     id: ServerId,
-    d: &NewDenial,
-) -> StoreResult<i64> {
+    rows: &[NewDenial],
+    backend: Backend,
+) -> StoreResult<Vec<i64>> {
     let mut sql = String::from(DENIAL_COLUMNS);
-    placeholders(&mut sql, 1, 9);
-    sql.push_str(" RETURNING id");
-    let row = bind_denial(sqlx::query(&sql), id, d)
-        .fetch_one(&mut **tx)
+    placeholders(&mut sql, rows.len(), 9, backend);
+    sql.push_str(" RETURNING id, at, feature, user_name, host");
+    let mut q = sqlx::query(&sql);
+    for d in rows {
+        q = bind_denial(q, id, d);
+    }
+    let returned = q
+        .fetch_all(&mut **tx)
         .await
         .map_err(foreign_key_is_not_found)?;
-    Ok(row.try_get("id")?)
+    let mut by_content: std::collections::HashMap<(i64, String, String, String), Vec<i64>> =
+        std::collections::HashMap::new();
+    for r in &returned {
+        by_content
+            .entry((
+                r.try_get("at")?,
+                r.try_get("feature")?,
+                r.try_get("user_name")?,
+                r.try_get("host")?,
+            ))
+            .or_default()
+            .push(r.try_get("id")?);
+    }
+    rows.iter()
+        .map(|d| {
+            let key = (
+                millis(d.at),
+                d.feature.clone(),
+                d.user.clone(),
+                d.host.clone(),
+            );
+            by_content
+                .get_mut(&key)
+                .and_then(Vec::pop)
+                .ok_or_else(|| StoreError::Corrupt("a denial's id did not come back".into()))
+        })
+        .collect()
 }
 
 async fn write_checkpoint(tx: &mut Transaction<'_, Any>, batch: &ImportBatch) -> StoreResult<i64> {
