@@ -63,8 +63,14 @@ pub async fn import_batches_commit_sessions_denials_and_checkpoint(store: &SqlSt
     b.closed_sessions = (0..1200)
         .map(|i| session(&format!("F{}", i % 7), "ana", i, Some(i + 5)))
         .collect();
-    b.open_sessions = vec![session("CAD", "bo", 90, None), session("CAD", "ché", 95, None)];
-    b.denials = vec![denial("CAD", "dan", 10, true), denial("CAD", "eve", 20, false)];
+    b.open_sessions = vec![
+        session("CAD", "bo", 90, None),
+        session("CAD", "ché", 95, None),
+    ];
+    b.denials = vec![
+        denial("CAD", "dan", 10, true),
+        denial("CAD", "eve", 20, false),
+    ];
     b.pending_denials = vec![denial("CAD", "fay", 99, false)];
     let ids = store.commit_import_batch(&b).await.unwrap();
     assert_eq!(ids.generation, 1);
@@ -84,7 +90,10 @@ pub async fn import_batches_commit_sessions_denials_and_checkpoint(store: &SqlSt
         .collect();
     assert_eq!(
         open,
-        vec![(ids.open_session_ids[0], "bo"), (ids.open_session_ids[1], "ché")]
+        vec![
+            (ids.open_session_ids[0], "bo"),
+            (ids.open_session_ids[1], "ché")
+        ]
     );
     // Checkouts since 100 - 65 s: closed ones started at 35.. and the two open ones.
     assert_eq!(resume.recent_outs.len(), (35..1200).count() + 2);
@@ -97,7 +106,10 @@ pub async fn import_batches_commit_sessions_denials_and_checkpoint(store: &SqlSt
     b2.session_ends = vec![(ids.open_session_ids[0], t(150))];
     b2.retried_denials = vec![ids.pending_denial_ids[0]];
     let ids2 = store.commit_import_batch(&b2).await.unwrap();
-    assert_eq!((ids2.generation, ids2.checkpoint_id), (2, ids.checkpoint_id));
+    assert_eq!(
+        (ids2.generation, ids2.checkpoint_id),
+        (2, ids.checkpoint_id)
+    );
 
     let open_now = store
         .sessions(
@@ -128,7 +140,10 @@ pub async fn import_batches_commit_sessions_denials_and_checkpoint(store: &SqlSt
         )
         .await
         .unwrap();
-    assert_eq!(truly.iter().map(|d| d.user.as_str()).collect::<Vec<_>>(), vec!["eve"]);
+    assert_eq!(
+        truly.iter().map(|d| d.user.as_str()).collect::<Vec<_>>(),
+        vec!["eve"]
+    );
     let window = store
         .denials(
             server.id,
@@ -148,12 +163,16 @@ pub async fn import_batches_commit_sessions_denials_and_checkpoint(store: &SqlSt
     assert_eq!(cps.len(), 1);
     assert_eq!((cps[0].byte_offset, cps[0].line_no), (200, 20));
     assert_eq!(cps[0].totals, serde_json::json!({"lines": 20}));
-    assert!(store.import_checkpoints(server.id, "csv").await.unwrap().is_empty());
+    assert!(
+        store
+            .import_checkpoints(server.id, "csv")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
-pub async fn a_second_importer_of_the_same_server_conflicts_and_writes_nothing(
-    store: &SqlStore,
-) {
+pub async fn a_second_importer_of_the_same_server_conflicts_and_writes_nothing(store: &SqlStore) {
     let server = store
         .create_server(&settings("imp2", "1@h"), t(0))
         .await
@@ -166,11 +185,13 @@ pub async fn a_second_importer_of_the_same_server_conflicts_and_writes_nothing(
     stale.denials = vec![denial("CAD", "x", 5, false)];
     let err = store.commit_import_batch(&stale).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
-    assert!(store
-        .denials(server.id, &DenialQuery::default())
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(
+        store
+            .denials(server.id, &DenialQuery::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
         store
             .import_checkpoints(server.id, "flexnet-debuglog")
@@ -211,7 +232,10 @@ pub async fn import_runs_are_listed_newest_first(store: &SqlStore) {
     let runs = store.import_runs(server.id, 10).await.unwrap();
     assert_eq!(runs.len(), 2);
     assert_eq!(runs[0].outcome, "failure");
-    assert_eq!(runs[0].reason.as_deref(), Some("log1.log line 3: binary data"));
+    assert_eq!(
+        runs[0].reason.as_deref(),
+        Some("log1.log line 3: binary data")
+    );
     assert_eq!(runs[1].file_name, "log0.log");
     store.delete_server(server.id).await.unwrap();
     assert!(store.import_runs(server.id, 10).await.unwrap().is_empty());
