@@ -31,7 +31,10 @@ pub async fn current_usage(
     Path(id): Path<ServerId>,
 ) -> Result<Json<Snapshot>, ApiError> {
     let server = server_or_404(&state, id).await?;
-    if !server.kind.supports(DataSource::Remote) {
+    // Agent applications servers have live data too: what agents report (agent_ingest.rs).
+    if !server.kind.supports(DataSource::Remote)
+        && server.kind != licmon_core::ManagerKind::AgentApps
+    {
         return Err(ApiError::Conflict(format!(
             "{} has no live data: {} servers are not polled (remote monitoring is N/A)",
             server.name, server.kind
