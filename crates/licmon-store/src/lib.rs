@@ -9,12 +9,14 @@
 //! - Times are stored as Unix milliseconds in UTC.
 
 mod agents;
+mod alerts;
 mod auth;
 mod error;
 mod events;
 mod history;
 mod imports;
 mod leases;
+mod metrics;
 mod monitor;
 mod overview;
 mod preferences;
@@ -34,6 +36,7 @@ pub use agents::{
     AGENT_SOURCE, AgentApp, AgentAppInput, AgentAppUsage, AgentIdentity, AgentRecord,
     AgentReportBatch, AgentServerReport, AgentStore,
 };
+pub use alerts::{AlertRecord, AlertStore, AppliedChanges, Delivery};
 pub use auth::{
     ApiToken, AuthStore, FailedLogins, LoginAttempt, LoginSession, NewUser, Role, TokenScope, User,
     UserId,
@@ -46,6 +49,7 @@ pub use imports::{
 pub use leases::{
     ClusterNode, FORGET_AFTER, Lease, LeaseStore, MEMBER_TTL, WantedServer, lease_for_interval,
 };
+pub use metrics::{DenialTotal, ImportTotal, MetricsStore};
 pub use overview::{ServerOverview, StatusSettings, overviews};
 pub use preferences::{ANONYMOUS_USER, PreferenceStore};
 pub use session_totals::{SessionTotal, SessionTotals, TotalsBy};

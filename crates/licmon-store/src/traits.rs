@@ -214,5 +214,7 @@ pub trait Store:
     + crate::session_totals::SessionTotals
     + crate::leases::LeaseStore
     + crate::agents::AgentStore
+    + crate::alerts::AlertStore
+    + crate::metrics::MetricsStore
 {
 }

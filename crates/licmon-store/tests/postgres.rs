@@ -90,3 +90,4 @@ async fn open() -> Option<Handle> {
 backend_tests!(open);
 auth_backend_tests!(open);
 agents_backend_tests!(open);
+alerts_backend_tests!(open);

@@ -26,6 +26,7 @@ async fn open() -> Option<Handle> {
 backend_tests!(open);
 auth_backend_tests!(open);
 agents_backend_tests!(open);
+alerts_backend_tests!(open);
 
 #[tokio::test]
 async fn reopening_runs_no_migration_twice_and_keeps_data() {

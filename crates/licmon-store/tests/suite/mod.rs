@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod agents;
+pub mod alerts;
 pub mod auth;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
