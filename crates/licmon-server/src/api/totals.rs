@@ -49,9 +49,11 @@ pub fn utilisation(id: ServerId, snapshot: Option<&Snapshot>) -> Utilisation {
 /// `GET /api/v1/utilisation`: one entry per server, for the dashboard's refresh.
 pub async fn utilisation_all(
     State(state): State<AppState>,
+    who: crate::auth::Principal,
 ) -> Result<Json<Vec<Utilisation>>, ApiError> {
     let mut all = Vec::new();
-    for server in state.store.list_servers().await? {
+    let servers = state.store.list_servers().await?;
+    for server in servers.into_iter().filter(|s| who.may_see_server(s.id)) {
         let snapshot = state.store.current_snapshot(server.id).await?;
         all.push(utilisation(server.id, snapshot.as_ref()));
     }

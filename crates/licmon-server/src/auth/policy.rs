@@ -76,10 +76,15 @@ pub const USER_READABLE: &[&str] = &[
     "/servers/{server}",
     "/servers/{server}/**",
     "/api/v1/me",
+    "/api/v1/utilisation",
+    "/preferences/**",
     "/api/v1/license-servers",
     "/api/v1/license-servers/{server}",
     "/api/v1/license-servers/{server}/**",
 ];
+
+/// What a User may change: only their own preferences (the handlers key them by the account).
+pub const USER_WRITABLE: &[&str] = &["/preferences/**"];
 
 /// Agent endpoints: the only thing an agent token reaches.
 pub const AGENT_PREFIX: &str = "/api/v1/agent/";
@@ -145,7 +150,12 @@ pub fn decide(method: &Method, path: &str, who: Option<&Principal>) -> Decision 
         return Decision::Allow;
     }
     if !is_read(method) {
-        return Decision::Forbidden("this account may only read; ask an administrator");
+        let own = USER_WRITABLE.iter().any(|p| matches(p, path).is_some());
+        return if own && method == Method::POST {
+            Decision::Allow
+        } else {
+            Decision::Forbidden("this account may only read; ask an administrator")
+        };
     }
     for pattern in USER_READABLE {
         if let Some(servers) = matches(pattern, path) {
@@ -238,6 +248,23 @@ mod tests {
             Decision::Forbidden(_)
         ));
         assert_eq!(decide(&post, "/logout", Some(&limited)), Decision::Allow);
+        // Users keep their own preferences and see the dashboard's utilisation refresh.
+        assert_eq!(
+            decide(&post, "/preferences/visibility", Some(&limited)),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(&get, "/preferences/visibility", Some(&limited)),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(&get, "/api/v1/utilisation", Some(&limited)),
+            Decision::Allow
+        );
+        assert!(matches!(
+            decide(&Method::DELETE, "/preferences/visibility", Some(&limited)),
+            Decision::Forbidden(_)
+        ));
         let agent = who(Role::Administrator, None, Some(TokenScope::Agent));
         assert_eq!(
             decide(&post, "/api/v1/agent/report", Some(&agent)),

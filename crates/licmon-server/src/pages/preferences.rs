@@ -43,6 +43,7 @@ pub(super) async fn visibility(
         .list_servers()
         .await?
         .into_iter()
+        .filter(|s| viewer.may_see(s.id))
         .map(|s| VisibilityRow {
             shown: !hidden.contains(&s.id),
             id: s.id,
@@ -70,7 +71,8 @@ pub(super) async fn save_visibility(
         .filter_map(|(_, v)| v.parse().ok())
         .collect();
     let hidden = state.store.hidden_servers(viewer.user_id).await?;
-    for server in state.store.list_servers().await? {
+    let servers = state.store.list_servers().await?;
+    for server in servers.into_iter().filter(|s| viewer.may_see(s.id)) {
         let hide = !shown.contains(&server.id);
         if hide != hidden.contains(&server.id) {
             state
