@@ -314,11 +314,15 @@ impl PollLoop {
             next = Instant::now() + interval;
             let started = Utc::now();
             let outcome = poll_once(&self.server, &self.config, started).await;
-            drop(permit);
-            last_error = self.record(outcome, started, last_error).await;
             let ms = |since: Instant| since.elapsed().as_millis().min(u32::MAX as u128) as u32;
+            let run_ms = ms(run_from);
+            // Storing the outcome counts against the concurrency cap too: when the database is
+            // slow, polling slows down with it instead of piling up writes (and connection-pool
+            // timeouts) behind it.
+            last_error = self.record(outcome, started, last_error).await;
+            drop(permit);
             self.stats.latency(PollLatency {
-                run_ms: ms(run_from),
+                run_ms,
                 since_due_ms: ms(due),
             });
         }

@@ -10,9 +10,9 @@ pub struct PollStats {
     latencies: Mutex<Vec<PollLatency>>,
 }
 
-/// How long one poll took: running the utility and storing the outcome, and from when it was
+/// How long one poll took: running the utility (and parsing its output), and from when it was
 /// due (its interval since the previous poll was over) until its outcome was stored — which
-/// adds the wait for the concurrency cap.
+/// adds the wait for the concurrency cap and the database write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PollLatency {
     pub run_ms: u32,

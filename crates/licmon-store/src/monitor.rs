@@ -27,11 +27,7 @@ impl MonitorStore for SqlStore {
         let previous = previous_snapshot(&mut tx, id).await?;
         sync_sessions_of(&mut tx, id, snapshot, REMOTE_SOURCE).await?;
         write_change_points(&mut tx, id, at, previous.as_ref(), &snapshot.features).await?;
-        for feature in &snapshot.features {
-            for granularity in [Granularity::Hour, Granularity::Day] {
-                upsert_rollup(&mut tx, id, at, granularity, feature).await?;
-            }
-        }
+        upsert_rollups(&mut tx, id, at, &snapshot.features).await?;
         sqlx::query(
             "INSERT INTO current_snapshots (server_id, taken_at, body) VALUES ($1, $2, $3) \
              ON CONFLICT (server_id) DO UPDATE SET taken_at = excluded.taken_at, body = excluded.body",
@@ -211,41 +207,76 @@ pub(crate) async fn sync_sessions_of(
         .await?;
     let current = keyed_checkouts(snapshot);
     let mut still_open = HashSet::new();
+    let mut ended = Vec::new();
     for row in &open {
         let key: String = row.try_get("session_key")?;
         if current.contains_key(&key) {
             still_open.insert(key);
         } else {
-            let session_id: i64 = row.try_get("id")?;
-            sqlx::query("UPDATE sessions SET ended_at = $1 WHERE id = $2")
-                .bind(at)
-                .bind(session_id)
-                .execute(&mut **tx)
-                .await?;
+            ended.push(row.try_get::<i64, _>("id")?);
         }
     }
-    for (key, c) in current.iter().filter(|(key, _)| !still_open.contains(*key)) {
-        // A start in the future (clock skew between hosts) is clamped to the poll.
-        let started = c.start.map(millis).unwrap_or(at).min(at);
-        sqlx::query(
+    // Multi-row statements: one round trip per chunk, not per session (the poll path of a
+    // 10,000-server site, see BENCHMARKS.md).
+    for chunk in ended.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "UPDATE sessions SET ended_at = $1 WHERE id IN ({})",
+            (2..chunk.len() + 2)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(at);
+        for session_id in chunk {
+            q = q.bind(*session_id);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    let mut opened: Vec<(&String, &&Checkout)> = current
+        .iter()
+        .filter(|(key, _)| !still_open.contains(*key))
+        .collect();
+    opened.sort_by(|a, b| a.0.cmp(b.0));
+    for chunk in opened.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
             "INSERT INTO sessions (server_id, source, session_key, feature, user_name, host, display, \
-             version, count, borrowed, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(id)
-        .bind(source)
-        .bind(key)
-        .bind(&c.feature)
-        .bind(&c.user)
-        .bind(&c.host)
-        .bind(c.display.clone())
-        .bind(c.version.clone())
-        .bind(c.count as i64)
-        .bind(c.borrowed)
-        .bind(started)
-        .execute(&mut **tx)
-        .await?;
+             version, count, borrowed, started_at) VALUES {}",
+            values(chunk.len(), 11)
+        );
+        let mut q = sqlx::query(&sql);
+        for (key, c) in chunk {
+            // A start in the future (clock skew between hosts) is clamped to the poll.
+            let started = c.start.map(millis).unwrap_or(at).min(at);
+            q = q
+                .bind(id)
+                .bind(source)
+                .bind(*key)
+                .bind(&c.feature)
+                .bind(&c.user)
+                .bind(&c.host)
+                .bind(c.display.clone())
+                .bind(c.version.clone())
+                .bind(c.count as i64)
+                .bind(c.borrowed)
+                .bind(started);
+        }
+        q.execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+/// Rows per multi-row statement: well below both backends' bind-parameter limits.
+const ROWS_PER_STATEMENT: usize = 100;
+
+/// `($1, ..., $w), ($w+1, ...), ...` for `rows` rows of `width` values.
+fn values(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cols: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
+            format!("({})", cols.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// issued, in use, reserved, borrowed, queued: what a change point records.
@@ -283,24 +314,96 @@ pub(crate) async fn write_change_points(
             .filter(|n| !now_names.contains(*n))
             .map(|n| (*n, (None, 0, 0, 0, 0))),
     );
-    for (name, (issued, in_use, reserved, borrowed, queued)) in changes {
-        sqlx::query(
+    for chunk in changes.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
             "INSERT INTO feature_changes (server_id, feature, at, issued, in_use, reserved, borrowed, queued) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(id)
-        .bind(name)
-        .bind(at)
-        .bind(issued.map(|v| v as i64))
-        .bind(in_use as i64)
-        .bind(reserved as i64)
-        .bind(borrowed as i64)
-        .bind(queued as i64)
-        .execute(&mut **tx)
-        .await?;
+             VALUES {}",
+            values(chunk.len(), 8)
+        );
+        let mut q = sqlx::query(&sql);
+        for (name, (issued, in_use, reserved, borrowed, queued)) in chunk {
+            q = q
+                .bind(id)
+                .bind(*name)
+                .bind(at)
+                .bind(issued.map(|v| v as i64))
+                .bind(*in_use as i64)
+                .bind(*reserved as i64)
+                .bind(*borrowed as i64)
+                .bind(*queued as i64);
+        }
+        q.execute(&mut **tx).await?;
     }
     Ok(())
 }
+
+/// [`upsert_rollup`] for every feature and both granularities, in multi-row statements. A
+/// snapshot naming a feature twice takes the one-row path: an upsert may not touch a row twice.
+pub(crate) async fn upsert_rollups(
+    tx: &mut Transaction<'_, Any>,
+    id: ServerId,
+    at: i64,
+    features: &[FeatureUsage],
+) -> StoreResult<()> {
+    let names: HashSet<&str> = features.iter().map(|f| f.name.as_str()).collect();
+    if names.len() != features.len() {
+        for feature in features {
+            for granularity in [Granularity::Hour, Granularity::Day] {
+                upsert_rollup(tx, id, at, granularity, feature).await?;
+            }
+        }
+        return Ok(());
+    }
+    let rows: Vec<(&FeatureUsage, Granularity)> = features
+        .iter()
+        .flat_map(|f| [(f, Granularity::Hour), (f, Granularity::Day)])
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let tuples: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let p = r * 6;
+                format!(
+                    "(${}, ${}, ${}, ${}, 1, ${}, ${}, ${}, ${})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5,
+                    p + 5,
+                    p + 5,
+                    p + 6
+                )
+            })
+            .collect();
+        let sql = format!(
+            "{ROLLUP_INSERT} VALUES {} {ROLLUP_CONFLICT}",
+            tuples.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for (f, granularity) in chunk {
+            let bucket = at - at.rem_euclid(granularity.millis());
+            q = q
+                .bind(id)
+                .bind(&f.name)
+                .bind(granularity.as_str())
+                .bind(bucket)
+                .bind(f.in_use as i64)
+                .bind(f.issued.map(|v| v as i64));
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+const ROLLUP_INSERT: &str = "INSERT INTO usage_rollups (server_id, feature, granularity, \
+     bucket_start, samples, sum_in_use, min_in_use, max_in_use, max_issued)";
+const ROLLUP_CONFLICT: &str = "ON CONFLICT (server_id, feature, granularity, bucket_start) DO UPDATE SET \
+     samples = usage_rollups.samples + 1, \
+     sum_in_use = usage_rollups.sum_in_use + excluded.sum_in_use, \
+     min_in_use = CASE WHEN excluded.min_in_use < usage_rollups.min_in_use THEN excluded.min_in_use ELSE usage_rollups.min_in_use END, \
+     max_in_use = CASE WHEN excluded.max_in_use > usage_rollups.max_in_use THEN excluded.max_in_use ELSE usage_rollups.max_in_use END, \
+     max_issued = CASE WHEN usage_rollups.max_issued IS NULL OR excluded.max_issued > usage_rollups.max_issued \
+                  THEN excluded.max_issued ELSE usage_rollups.max_issued END";
 
 /// Adds one sample to the feature's hourly or daily bucket. Buckets are UTC-aligned; the
 /// portable `CASE` stands in for SQLite's two-argument MIN/MAX and PostgreSQL's LEAST/GREATEST.
