@@ -62,7 +62,12 @@ pub fn conditions(rule: &AlertRule, facts: &AlertFacts, now: DateTime<Utc>) -> V
 
 fn capacity(usage: Option<CapacityUsage>) -> Vec<Condition> {
     match usage {
-        Some(u @ CapacityUsage { limit: Some(limit), used }) if u.is_critical() => {
+        Some(
+            u @ CapacityUsage {
+                limit: Some(limit),
+                used,
+            },
+        ) if u.is_critical() => {
             vec![Condition {
                 subject: "capacity".into(),
                 server_id: None,

@@ -98,9 +98,8 @@ impl RuleKind {
         threshold: Option<u32>,
         feature: Option<String>,
     ) -> Result<Self, String> {
-        let need = |what: &str| {
-            threshold.ok_or_else(|| format!("a {id} rule needs a threshold ({what})"))
-        };
+        let need =
+            |what: &str| threshold.ok_or_else(|| format!("a {id} rule needs a threshold ({what})"));
         Ok(match id {
             "server_offline" => RuleKind::ServerOffline {
                 minutes: need("minutes")?,
@@ -205,7 +204,10 @@ impl AlertRuleInput {
         if let Some(url) = &self.webhook_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
-            errors.add("webhook_url", "the webhook URL must start with http:// or https://");
+            errors.add(
+                "webhook_url",
+                "the webhook URL must start with http:// or https://",
+            );
         }
         if errors.is_empty() {
             Ok(self)

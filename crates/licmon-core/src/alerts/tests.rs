@@ -89,7 +89,11 @@ fn offline_holds_for_the_rules_minutes_before_firing() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].subject, "server:3");
     assert_eq!(found[0].hold, Duration::minutes(5));
-    assert!(found[0].message.contains("lic3: Offline: connection refused"));
+    assert!(
+        found[0]
+            .message
+            .contains("lic3: Offline: connection refused")
+    );
 
     // Pending first; fires once 5 minutes have passed; nothing repeats; resolves once.
     let holding = vec![(1, found.clone())];
@@ -208,7 +212,11 @@ fn utilisation_per_feature_or_all_skips_uncounted() {
     });
     let found = conditions(&pre, &facts(vec![s.clone()]), t(0));
     assert_eq!(found[0].subject, "server:1/feature:pre");
-    assert!(found[0].message.contains("8 of 10 in use"), "{}", found[0].message);
+    assert!(
+        found[0].message.contains("8 of 10 in use"),
+        "{}",
+        found[0].message
+    );
     // A rule for another server sees nothing here.
     let mut other = all.clone();
     other.server_id = Some(2);
@@ -234,7 +242,10 @@ fn expiring_within_days_never_permanent() {
     let r = rule(RuleKind::Expiring { days: 14 });
     let found = conditions(&r, &facts(vec![s.clone()]), t(0));
     assert_eq!(found.len(), 1);
-    assert_eq!(found[0].subject, "server:1/feature:solver/expires:2026-03-10");
+    assert_eq!(
+        found[0].subject,
+        "server:1/feature:solver/expires:2026-03-10"
+    );
     assert!(found[0].message.contains("in 9 days"));
     // Later the May pool comes within 14 days too.
     assert_eq!(conditions(&r, &facts(vec![s]), t(60 * 24 * 60)).len(), 2);
@@ -274,7 +285,10 @@ fn no_data_for_minutes_only_where_data_is_expected() {
     let mut s = server(1);
     s.last_update = Some(t(0));
     assert!(conditions(&r, &facts(vec![s.clone()]), t(29)).is_empty());
-    assert_eq!(subjects(&r, &facts(vec![s.clone()]), t(30)), vec!["server:1"]);
+    assert_eq!(
+        subjects(&r, &facts(vec![s.clone()]), t(30)),
+        vec!["server:1"]
+    );
     // Never any data: counted from creation.
     s.last_update = None;
     s.created_at = t(0);

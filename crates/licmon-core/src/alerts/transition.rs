@@ -75,12 +75,11 @@ pub fn transitions(
                     message: c.message.clone(),
                     firing: c.hold <= chrono::Duration::zero(),
                 }),
-                Some(a) if a.state == AlertState::Pending && now - a.since >= c.hold => {
-                    changes.push(Change::Fire {
+                Some(a) if a.state == AlertState::Pending && now - a.since >= c.hold => changes
+                    .push(Change::Fire {
                         id: a.id,
                         message: c.message.clone(),
-                    })
-                }
+                    }),
                 Some(a) if a.message != c.message => changes.push(Change::Update {
                     id: a.id,
                     message: c.message.clone(),
