@@ -29,12 +29,14 @@ pub const MAX_GROUP: usize = 1024;
 const QUEUE: usize = 8192;
 
 type Reply = oneshot::Sender<Result<(), String>>;
+/// License servers by id, as of when they were read.
+type ServerMap = Arc<HashMap<ServerId, LicenseServer>>;
 
 /// The ingestion state a node shares between its handlers (in [`crate::AppState`]).
 #[derive(Default)]
 pub struct AgentIngest {
     writer: OnceLock<mpsc::Sender<(AgentReportBatch, Reply)>>,
-    servers: Mutex<Option<(Instant, Arc<HashMap<ServerId, LicenseServer>>)>>,
+    servers: Mutex<Option<(Instant, ServerMap)>>,
 }
 
 impl AgentIngest {
@@ -121,6 +123,9 @@ async fn write_loop(
 ) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     let gap = usage_tick(status.agent_window);
+    // When this node last refreshed each server: skip the store's claim while it cannot win.
+    let mut refreshed: HashMap<ServerId, Instant> = HashMap::new();
+    let gap_std = gap.to_std().unwrap_or(Duration::from_secs(1)) * 9 / 10;
     while rx.recv_many(&mut group, MAX_GROUP).await > 0 {
         let (batches, replies): (Vec<_>, Vec<_>) = std::mem::take(&mut group).into_iter().unzip();
         let touched: Vec<ServerId> = {
@@ -148,6 +153,10 @@ async fn write_loop(
         // once per tick, so rollups keep one sample per tick).
         if result.is_ok() {
             for id in touched {
+                if refreshed.get(&id).is_some_and(|at| at.elapsed() < gap_std) {
+                    continue;
+                }
+                refreshed.insert(id, Instant::now());
                 refresh_one(store.as_ref(), id, status.agent_window, gap).await;
             }
         }
