@@ -60,7 +60,7 @@ impl Default for ImportSettings {
         Self {
             window: Window::default(),
             max_license_servers: None,
-            batch_lines: 100_000,
+            batch_lines: 50_000,
             max_line_bytes: 1 << 20,
             detect_lines: 200,
         }

@@ -107,7 +107,8 @@ pub async fn run(
     let mut generation = resume.generation;
     let mut rebuilder = Rebuilder::resume(resume, settings.window);
 
-    let (tx, mut rx) = mpsc::channel(2);
+    // One batch in the channel, one being parsed, one being written: memory stays bounded.
+    let (tx, mut rx) = mpsc::channel(1);
     let job = Job {
         file,
         display_name: request.file_name.clone(),

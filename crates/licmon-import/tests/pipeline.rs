@@ -120,6 +120,8 @@ both_backends!(
     disabled_not_applicable_and_over_capacity_are_refused,
 );
 
+type SessionRow = (String, String, DateTime<Utc>, Option<DateTime<Utc>>);
+
 fn day(h: u32, m: u32, s: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 3, 4, h, m, s).unwrap()
 }
@@ -255,7 +257,7 @@ async fn flexnet_log_gives_sessions_denials_and_a_summary(db: &Db) {
     assert!(r.skipped[0].reason.contains("IN without an open OUT"));
     assert_eq!(r.lines, 12);
     assert_eq!(r.bytes, FLEXNET.len() as u64);
-    let got: Vec<(String, String, DateTime<Utc>, Option<DateTime<Utc>>)> = sessions(db, &s)
+    let got: Vec<SessionRow> = sessions(db, &s)
         .await
         .into_iter()
         .map(|x| {

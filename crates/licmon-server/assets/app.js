@@ -417,7 +417,37 @@ function loadTotals(panel, id) {
   load();
 }
 
-const PANEL_LOADERS = { sessions: loadSessions, history: loadHistory, users: loadTotals, hosts: loadTotals };
+// Denials from imported logs (oldest first), with retries hidden unless asked for.
+function loadDenials(panel, id) {
+  const form = panel.querySelector("[data-denials-form]");
+  const table = panel.querySelector("table");
+  const label = panel.querySelector("[data-page-label]");
+  let offset = 0;
+  const load = async () => {
+    const q = new URLSearchParams({ limit: String(PAGE + 1), offset: String(offset) });
+    if (form.elements.true_only.checked) q.set("true_only", "true");
+    try {
+      const rows = await getJson(`/api/v1/license-servers/${id}/denials?${q}`);
+      const more = rows.length > PAGE;
+      const page = rows.slice(0, PAGE);
+      if (!page.length) tableMessage(table, offset ? "No later denials." : "No denials recorded (denials come from imported logs).");
+      else table.tBodies[0].innerHTML = page.map((d) => `<tr>${timeCell(d.at)}<td>${esc(d.feature)}</td><td>${esc(d.user)}</td><td>${esc(d.host)}</td><td class="n">${d.count}</td><td>${esc(d.reason || "")}</td><td>${d.retry ? "retry" : "true denial"}</td></tr>`).join("");
+      label.textContent = page.length ? `Denials ${offset + 1}–${offset + page.length}` : "";
+      panel.querySelector('[data-page="prev"]').disabled = offset === 0;
+      panel.querySelector('[data-page="next"]').disabled = !more;
+      showLocalTimes(table);
+    } catch (e) {
+      tableMessage(table, `Cannot load denials: ${e.message}`, "error");
+    }
+  };
+  form.addEventListener("change", () => { offset = 0; load(); });
+  form.addEventListener("submit", (e) => { e.preventDefault(); offset = 0; load(); });
+  panel.querySelector('[data-page="prev"]').addEventListener("click", () => { offset = Math.max(0, offset - PAGE); load(); });
+  panel.querySelector('[data-page="next"]').addEventListener("click", () => { offset += PAGE; load(); });
+  load();
+}
+
+const PANEL_LOADERS = { sessions: loadSessions, history: loadHistory, users: loadTotals, hosts: loadTotals, denials: loadDenials };
 
 // ---------- the server form: what the chosen type supports ----------
 

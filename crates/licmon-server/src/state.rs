@@ -29,16 +29,27 @@ pub struct AppState {
     pub auth: crate::auth::AuthSettings,
     /// Agent report ingestion (group commit) and its server cache (crate::agent_ingest).
     pub agents: Arc<crate::agent_ingest::AgentIngest>,
+    /// Log imports (`POST /api/v1/license-servers/{id}/imports`) and where uploads wait.
+    pub importer: licmon_import::Importer,
+    pub upload_dir: std::path::PathBuf,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, status: StatusSettings) -> Self {
         Self {
-            store,
+            store: Arc::clone(&store),
             status,
             clock: Clock::System,
             auth: crate::auth::AuthSettings::default(),
             agents: Arc::default(),
+            importer: licmon_import::Importer::new(
+                Arc::clone(&store),
+                licmon_import::ImportSettings {
+                    max_license_servers: status.max_license_servers,
+                    ..Default::default()
+                },
+            ),
+            upload_dir: std::env::temp_dir(),
         }
     }
 }

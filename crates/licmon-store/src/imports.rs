@@ -131,7 +131,7 @@ pub struct ImportResume {
 }
 
 /// One run of an import, for the history list.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ImportRecord {
     pub id: i64,
     pub server_id: ServerId,
@@ -144,10 +144,12 @@ pub struct ImportRecord {
     /// `success`, `failure` or `refused`.
     pub outcome: String,
     pub reason: Option<String>,
+    /// Lines, bytes, events by kind, sessions, denials, skipped lines with reasons.
+    #[schema(value_type = Object)]
     pub summary: serde_json::Value,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DenialRecord {
     pub id: i64,
     pub server_id: ServerId,

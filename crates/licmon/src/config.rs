@@ -27,6 +27,11 @@ pub struct Config {
     pub max_output_bytes: usize,
     /// Seconds an agent counts as online after its last report (SPEC §2: 120).
     pub agent_window_secs: u32,
+    /// Denials (SPEC §4): a checkout of the same feature by the same user at most this many
+    /// seconds before a denial makes it a retry, not a true denial ...
+    pub denial_retry_before_secs: u32,
+    /// ... or at most this many seconds after it.
+    pub denial_retry_after_secs: u32,
     /// `text` or `json` logs.
     pub log_format: LogFormat,
     /// TLS certificate chain (PEM) for the web server; with `tls_key`, licmon serves HTTPS.
@@ -37,6 +42,8 @@ pub struct Config {
     pub session_idle_secs: u64,
     /// A login session ends this many seconds after login, however busy.
     pub session_max_secs: u64,
+    /// Log imports: the watched folder.
+    pub import: crate::import_cmd::ImportConfig,
     /// Per license-manager type, the status utility to run instead of the one on PATH,
     /// e.g. `flexnet = "/opt/flexlm/lmutil"`.
     pub utilities: BTreeMap<String, String>,
@@ -60,11 +67,14 @@ impl Default for Config {
             poll_concurrency: 32,
             max_output_bytes: 16 * 1024 * 1024,
             agent_window_secs: 120,
+            denial_retry_before_secs: 5,
+            denial_retry_after_secs: 2,
             log_format: LogFormat::Text,
             tls_cert: None,
             tls_key: None,
             session_idle_secs: 7200,
             session_max_secs: 43200,
+            import: crate::import_cmd::ImportConfig::default(),
             utilities: BTreeMap::new(),
         }
     }
@@ -133,6 +143,13 @@ impl Config {
                 "LICMON_AGENT_WINDOW_SECS" => {
                     self.agent_window_secs = value.parse().map_err(|_| bad("a number"))?
                 }
+                "LICMON_DENIAL_RETRY_BEFORE_SECS" => {
+                    self.denial_retry_before_secs = value.parse().map_err(|_| bad("a number"))?
+                }
+                "LICMON_DENIAL_RETRY_AFTER_SECS" => {
+                    self.denial_retry_after_secs = value.parse().map_err(|_| bad("a number"))?
+                }
+                "LICMON_IMPORT_WATCH_DIR" => self.import.watch_dir = Some(PathBuf::from(value)),
                 "LICMON_TLS_CERT" => self.tls_cert = Some(PathBuf::from(value)),
                 "LICMON_TLS_KEY" => self.tls_key = Some(PathBuf::from(value)),
                 "LICMON_SESSION_IDLE_SECS" => {
@@ -224,6 +241,11 @@ max_output_bytes = 16777216
 # An agent counts as online this long after its last report (seconds).
 agent_window_secs = 120
 
+# Denials: a checkout of the same feature by the same user from this many seconds before a
+# denial to this many seconds after it makes the denial a retry, not a true denial.
+denial_retry_before_secs = 5
+denial_retry_after_secs = 2
+
 # "text" or "json".
 log_format = "text"
 
@@ -240,6 +262,12 @@ session_max_secs = 43200
 # flexnet = "/opt/flexlm/lmutil"
 # rlm = "/opt/rlm/rlmutil"
 # lmx = "/opt/lmx/lmxendutil"
+
+# Log imports. With watch_dir set, `licmon serve` imports every file put in
+# <watch_dir>/<license server name>/ within seconds, and what is appended to it later.
+[import]
+# watch_dir = "/var/lib/licmon/import"
+watch_interval_secs = 2
 "#;
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ mod config;
 mod demo;
 mod demo_login;
 mod demo_site;
+mod import_cmd;
 mod node_lock;
 mod parse_cmd;
 mod serve;
@@ -37,6 +38,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Parse a status output or log file and print what licmon understands, as JSON.
     Parse(parse_cmd::ParseArgs),
+    /// Import license-server log files (resumable; a file imported before adds only new lines).
+    Import(import_cmd::ImportArgs),
     /// Show or explain the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -80,6 +83,7 @@ fn main() -> ExitCode {
         }
         Command::Serve(args) => with_runtime(|| serve::run(args)),
         Command::Demo(args) => with_runtime(|| demo::run(args)),
+        Command::Import(args) => with_runtime(|| import_cmd::run(args)),
         Command::User(command) => with_runtime(|| accounts_cmd::run_user(command)),
         Command::Token(command) => with_runtime(|| accounts_cmd::run_token(command)),
     };

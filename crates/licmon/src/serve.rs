@@ -132,7 +132,12 @@ pub async fn run_node(
         let dyn_store: Arc<dyn Store> = store.clone();
         tokio::spawn(Collector::new(dyn_store, collector_config).run(stop_rx.clone()))
     });
-    let state = AppState::new(store.clone(), status_settings(&config));
+    let mut state = AppState::new(store.clone(), status_settings(&config));
+    // Log imports: uploads through the API, and the watched folder.
+    let importer = crate::import_cmd::importer(&config, store.clone());
+    state.importer = importer.clone();
+    state.upload_dir = crate::import_cmd::upload_dir(&config);
+    let import_watch = crate::import_cmd::spawn_watch(&config, importer, stop_rx.clone());
     // Agent applications servers: agent reports → usage history, once per tick.
     let agent_usage = tokio::spawn(licmon_server::agent_ingest::usage_loop(
         store.clone(),
@@ -152,6 +157,9 @@ pub async fn run_node(
     }
     let _ = heartbeat.await;
     let _ = agent_usage.await;
+    if let Some(watch) = import_watch {
+        let _ = watch.await;
+    }
     // A clean stop says so at once, so that other nodes and pages show Unmonitored without
     // waiting for the heartbeat to go stale.
     if let Err(e) = store.remove_node(&node.node_id).await {

@@ -7,6 +7,7 @@ pub mod capacity;
 pub mod cluster;
 mod csv;
 mod history;
+pub mod imports;
 pub mod openapi;
 pub mod paging;
 mod servers;
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cluster", get(cluster::cluster))
         .merge(accounts_routes())
         .merge(totals::routes())
+        .merge(imports::routes())
         .merge(agent::routes())
         .fallback(not_found)
 }

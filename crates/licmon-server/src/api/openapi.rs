@@ -6,7 +6,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, agent, capacity, cluster, history, servers};
+use super::{accounts, agent, capacity, cluster, history, imports, servers};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,6 +25,7 @@ use super::{accounts, agent, capacity, cluster, history, servers};
         capacity::capacity, cluster::cluster,
         agent::get_config, agent::post_reports, agent::list_agents, agent::delete_agent,
         agent::list_apps, agent::create_app, agent::get_app, agent::replace_app, agent::delete_app,
+        imports::upload, imports::list_imports, imports::denials,
     ),
     components(schemas(ErrorBody)),
     modifiers(&TokenAuth),
