@@ -94,7 +94,6 @@ pub fn status_settings(config: &Config) -> StatusSettings {
         max_license_servers: config.max_license_servers,
         agent_window: chrono::Duration::seconds(config.agent_window_secs as i64),
         heartbeat_timeout: chrono::Duration::seconds(4 * HEARTBEAT_EVERY.as_secs() as i64),
-        ..StatusSettings::default()
     }
 }
 
