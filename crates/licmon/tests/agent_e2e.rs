@@ -202,6 +202,11 @@ fn an_agent_makes_its_server_online_and_its_application_a_feature_then_goes_offl
     let (status, page) = licmon.get("/admin/agents");
     assert_eq!(status, 200);
     assert!(page.contains("e2e-workstation") && page.contains("FakeCAD"));
+    // The server page's Agents tab lists the agent that reports for it.
+    let (status, page) = licmon.get(&format!("/servers/{apps_id}"));
+    assert_eq!(status, 200);
+    let agents_tab = page.split("id=\"panel-agents\"").nth(1).unwrap_or_default();
+    assert!(agents_tab.contains("e2e-workstation"), "{agents_tab}");
 
     // The agent's configuration lists only servers that take agent data.
     let (status, body) = request(addr, "GET", "/api/v1/agent/config", Some(&token), b"");

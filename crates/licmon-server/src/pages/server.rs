@@ -59,6 +59,39 @@ struct ServerPage {
     feature_names: Vec<String>,
     borrowed: Vec<BorrowRow>,
     expiring: Vec<ExpiryRow>,
+    agents: Vec<AgentRow>,
+}
+
+/// One agent that reports for this server (the Agents tab).
+struct AgentRow {
+    agent_id: String,
+    host: String,
+    user: String,
+    version: String,
+    last_seen: String,
+    age_class: &'static str,
+    last_error: String,
+}
+
+async fn agents_of(
+    state: &AppState,
+    id: ServerId,
+    now: DateTime<Utc>,
+) -> Result<Vec<AgentRow>, PageError> {
+    let agents = state.store.list_agents().await?;
+    Ok(agents
+        .into_iter()
+        .filter(|a| a.server_ids.contains(&id))
+        .map(|a| AgentRow {
+            age_class: super::age_class(Some(a.last_seen_at), now),
+            last_seen: a.last_seen_at.to_rfc3339(),
+            agent_id: a.agent_id,
+            host: a.host,
+            user: a.user,
+            version: a.version,
+            last_error: a.last_error.unwrap_or_default(),
+        })
+        .collect())
 }
 
 pub(super) async fn server_page(
@@ -86,6 +119,7 @@ pub(super) async fn server_page(
         // Not polled yet: the configured hosts, state unknown.
         _ => configured_nodes(&o.server),
     };
+    let agents = agents_of(&state, id, now).await?;
     let feature_names = snapshot
         .iter()
         .flat_map(|s| s.features.iter().map(|f| f.name.clone()))
@@ -107,6 +141,7 @@ pub(super) async fn server_page(
             .as_ref()
             .map(|s| expiring(s, now))
             .unwrap_or_default(),
+        agents,
     }))
 }
 
