@@ -129,10 +129,13 @@ pub async fn run(
 
     let mut run_totals = Totals::default();
     let mut checkpoint_id = checkpoint_id;
-    let mut offset = start_offset;
+    let mut parsed_to = start_offset;
     let mut batches = 0u64;
     let mut failure = None;
     let mut result = Ok(());
+    // One batch is committed while the next one is rebuilt: the database and the rebuild run
+    // side by side. Ids a commit hands back reach the rebuilder before the next batch is cut.
+    let mut inflight: Option<InFlight> = None;
     while let Some(msg) = rx.recv().await {
         let parsed = match msg {
             Msg::Batch(parsed) => parsed,
@@ -143,9 +146,10 @@ pub async fn run(
         };
         let mut batch_totals = Totals {
             lines: parsed.lines,
-            bytes: parsed.end_offset.saturating_sub(offset),
+            bytes: parsed.end_offset.saturating_sub(parsed_to),
             ..Totals::default()
         };
+        parsed_to = parsed.end_offset;
         for d in &parsed.diagnostics {
             batch_totals.diagnostic(d);
         }
@@ -153,9 +157,28 @@ pub async fn run(
         for event in parsed.events {
             rebuilder.push(event, &mut batch_totals, parsed.end_line);
         }
+        if let Some(previous) = inflight.take() {
+            match previous.settle(&mut rebuilder).await {
+                Ok(done) => {
+                    checkpoint_id = Some(done.checkpoint_id);
+                    generation = done.generation;
+                    batches += 1;
+                    run_totals.add(&done.totals);
+                    progress(Progress {
+                        bytes_done: done.end_offset,
+                        bytes_total: size,
+                        events: run_totals.event_count(),
+                        batches,
+                    });
+                }
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
         let mut rows = rebuilder.take_batch();
-        let mut new_file_totals = file_totals.clone();
-        new_file_totals.add(&batch_totals);
+        file_totals.add(&batch_totals);
         let batch = ImportBatch {
             server_id: server.id,
             generation,
@@ -170,7 +193,7 @@ pub async fn run(
                 byte_offset: parsed.end_offset,
                 line_no: parsed.end_line,
                 parser_state: parsed.parser_state,
-                totals: new_file_totals.to_json(),
+                totals: file_totals.to_json(),
             },
             closed_sessions: std::mem::take(&mut rows.closed_sessions),
             open_sessions: std::mem::take(&mut rows.open_sessions),
@@ -179,27 +202,28 @@ pub async fn run(
             pending_denials: std::mem::take(&mut rows.pending_denials),
             retried_denials: std::mem::take(&mut rows.retried_denials),
         };
-        match store.commit_import_batch(&batch).await {
-            Ok(ids) => {
-                rebuilder.committed(&rows, &ids.open_session_ids, &ids.pending_denial_ids);
-                checkpoint_id = Some(ids.checkpoint_id);
-                generation = ids.generation;
-            }
-            Err(e) => {
-                result = Err(ImportError::from(e));
-                break;
-            }
-        }
-        offset = parsed.end_offset;
-        batches += 1;
-        run_totals.add(&batch_totals);
-        file_totals = new_file_totals;
-        progress(Progress {
-            bytes_done: offset,
-            bytes_total: size,
-            events: run_totals.event_count(),
-            batches,
+        let committer = importer.store.clone();
+        inflight = Some(InFlight {
+            task: tokio::spawn(async move { committer.commit_import_batch(&batch).await }),
+            rows,
+            totals: batch_totals,
+            end_offset: parsed.end_offset,
         });
+    }
+    if let Some(previous) = inflight.take() {
+        match previous.settle(&mut rebuilder).await {
+            Ok(done) => {
+                batches += 1;
+                run_totals.add(&done.totals);
+                progress(Progress {
+                    bytes_done: done.end_offset,
+                    bytes_total: size,
+                    events: run_totals.event_count(),
+                    batches,
+                });
+            }
+            Err(e) => result = result.and(Err(e)),
+        }
     }
     drop(rx);
     let _ = tokio::task::spawn_blocking(move || reader.join()).await;
@@ -221,6 +245,38 @@ pub async fn run(
     };
     record_success(store, server.id, request, format, &summary).await?;
     Ok(summary)
+}
+
+/// A batch being committed.
+struct InFlight {
+    task: tokio::task::JoinHandle<licmon_store::StoreResult<licmon_store::BatchIds>>,
+    rows: crate::rebuild::BatchRows,
+    totals: Totals,
+    end_offset: u64,
+}
+
+struct Settled {
+    checkpoint_id: i64,
+    generation: i64,
+    totals: Totals,
+    end_offset: u64,
+}
+
+impl InFlight {
+    /// Waits for the commit and hands its ids to the rebuilder.
+    async fn settle(self, rebuilder: &mut Rebuilder) -> Result<Settled, ImportError> {
+        let ids = self
+            .task
+            .await
+            .map_err(|e| ImportError::Io(format!("the import's writer stopped: {e}")))??;
+        rebuilder.committed(&self.rows, &ids.open_session_ids, &ids.pending_denial_ids);
+        Ok(Settled {
+            checkpoint_id: ids.checkpoint_id,
+            generation: ids.generation,
+            totals: self.totals,
+            end_offset: self.end_offset,
+        })
+    }
 }
 
 /// The checkpoint of this file, if it was imported before: the head it hashed then is the same

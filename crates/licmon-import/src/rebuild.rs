@@ -108,11 +108,16 @@ fn user_key(feature: &str, user: &str) -> UserKey {
 struct Open {
     seq: u64,
     id: Option<i64>,
+    /// In a batch whose commit has not answered yet: its id is still unknown.
+    written: bool,
     started: DateTime<Utc>,
     count: u64,
 }
 
 struct Pending {
+    seq: u64,
+    /// Sent in a batch whose commit has not answered yet.
+    written: bool,
     key: UserKey,
     at: DateTime<Utc>,
     /// Written already (and not a retry so far).
@@ -131,7 +136,7 @@ pub struct BatchRows {
     pub pending_denials: Vec<NewDenial>,
     pub retried_denials: Vec<i64>,
     open_refs: Vec<(SessionKey, u64)>,
-    pending_refs: Vec<usize>,
+    pending_refs: Vec<u64>,
 }
 
 pub struct Rebuilder {
@@ -144,6 +149,10 @@ pub struct Rebuilder {
     seq: u64,
     since_sweep: u32,
     rows: BatchRows,
+    /// Sessions closed while their batch was still being committed: seq → end.
+    late_ends: FxMap<u64, DateTime<Utc>>,
+    /// Denials found to be retries while their batch was still being committed.
+    late_retries: FxMap<u64, ()>,
 }
 
 impl Rebuilder {
@@ -162,6 +171,8 @@ impl Rebuilder {
             seq: 0,
             since_sweep: 0,
             rows: BatchRows::default(),
+            late_ends: FxMap::default(),
+            late_retries: FxMap::default(),
         };
         for s in state.open_sessions {
             r.seq += 1;
@@ -171,6 +182,7 @@ impl Rebuilder {
                 .push_back(Open {
                     seq: r.seq,
                     id: Some(s.id),
+                    written: true,
                     started: s.started_at,
                     count: s.count,
                 });
@@ -182,7 +194,10 @@ impl Rebuilder {
                 .push(at);
         }
         for (id, feature, user, at) in state.pending_denials {
+            r.seq += 1;
             r.pending.push_back(Pending {
+                seq: r.seq,
+                written: true,
                 key: user_key(&feature, &user),
                 at,
                 id: Some(id),
@@ -225,6 +240,7 @@ impl Rebuilder {
         let oldest_denial = self.max_time.unwrap_or(e.time) - window.after - SLACK;
         let key = user_key(&e.feature, &e.user);
         let mut retried = Vec::new();
+        let mut late = Vec::new();
         self.pending.retain_mut(|p| {
             let hit = p.key == key && p.at >= oldest_denial && window.contains(p.at, e.time);
             if !hit {
@@ -239,10 +255,15 @@ impl Rebuilder {
                     retried.push(id);
                     false
                 }
-                (None, None) => false,
+                (None, None) => {
+                    late.push(p.seq);
+                    false
+                }
             }
         });
         self.rows.retried_denials.extend(retried);
+        self.late_retries
+            .extend(late.into_iter().map(|seq| (seq, ())));
         self.recent_outs.entry(key).or_default().push(e.time);
         self.seq += 1;
         self.open
@@ -251,6 +272,7 @@ impl Rebuilder {
             .push_back(Open {
                 seq: self.seq,
                 id: None,
+                written: false,
                 started: e.time,
                 count: e.count,
             });
@@ -291,9 +313,12 @@ impl Rebuilder {
 
     fn close(&mut self, key: SessionKey, open: Open, at: DateTime<Utc>, totals: &mut Totals) {
         totals.sessions_closed += 1;
-        match open.id {
-            Some(id) => self.rows.session_ends.push((id, at)),
-            None => self.rows.closed_sessions.push(NewSession {
+        match (open.id, open.written) {
+            (Some(id), _) => self.rows.session_ends.push((id, at)),
+            (None, true) => {
+                self.late_ends.insert(open.seq, at);
+            }
+            (None, false) => self.rows.closed_sessions.push(NewSession {
                 feature: key.0,
                 user: key.1,
                 host: key.2,
@@ -325,7 +350,10 @@ impl Rebuilder {
             outs.iter()
                 .any(|&o| o >= oldest_out && self.window.contains(e.time, o))
         });
+        self.seq += 1;
         self.pending.push_back(Pending {
+            seq: self.seq,
+            written: false,
             key,
             at: e.time,
             id: None,
@@ -372,8 +400,9 @@ impl Rebuilder {
             match p.row.take() {
                 Some(row) if row.retry || expired => rows.denials.push(row),
                 Some(row) => {
-                    rows.pending_refs.push(keep.len());
+                    rows.pending_refs.push(p.seq);
                     rows.pending_denials.push(row);
+                    p.written = true;
                     keep.push_back(p);
                 }
                 None if expired => {}
@@ -381,8 +410,9 @@ impl Rebuilder {
             }
         }
         self.pending = keep;
-        for (key, queue) in &self.open {
-            for o in queue.iter().filter(|o| o.id.is_none()) {
+        for (key, queue) in self.open.iter_mut() {
+            for o in queue.iter_mut().filter(|o| o.id.is_none() && !o.written) {
+                o.written = true;
                 rows.open_refs.push((key.clone(), o.seq));
                 rows.open_sessions.push(NewSession {
                     feature: key.0.clone(),
@@ -406,6 +436,8 @@ impl Rebuilder {
     }
 
     /// Records the ids the database gave to the batch's open sessions and pending denials.
+    /// Events pushed since that batch may have closed some of them or marked them retries:
+    /// those changes go into the next batch now that the ids are known.
     pub fn committed(&mut self, rows: &BatchRows, session_ids: &[i64], denial_ids: &[i64]) {
         for ((key, seq), id) in rows.open_refs.iter().zip(session_ids) {
             if let Some(o) = self
@@ -414,11 +446,15 @@ impl Rebuilder {
                 .and_then(|q| q.iter_mut().find(|o| o.seq == *seq))
             {
                 o.id = Some(*id);
+            } else if let Some(at) = self.late_ends.remove(seq) {
+                self.rows.session_ends.push((*id, at));
             }
         }
-        for (&i, id) in rows.pending_refs.iter().zip(denial_ids) {
-            if let Some(p) = self.pending.get_mut(i) {
+        for (seq, id) in rows.pending_refs.iter().zip(denial_ids) {
+            if let Some(p) = self.pending.iter_mut().find(|p| p.seq == *seq) {
                 p.id = Some(*id);
+            } else if self.late_retries.remove(seq).is_some() {
+                self.rows.retried_denials.push(*id);
             }
         }
     }
