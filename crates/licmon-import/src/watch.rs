@@ -22,6 +22,9 @@ pub async fn run(
     mut stop: watch::Receiver<bool>,
 ) {
     tracing::info!(folder = %dir.display(), "watching for log files to import (one subfolder per license server, named like it)");
+    if !dir.is_dir() {
+        tracing::warn!(folder = %dir.display(), "the import folder (import.watch_dir) does not exist; create it, with one subfolder per license server");
+    }
     let mut seen = Seen::new();
     loop {
         if let Err(e) = scan(&importer, &dir, &mut seen).await {
