@@ -316,6 +316,13 @@ impl PollLoop {
             let outcome = poll_once(&self.server, &self.config, started).await;
             let ms = |since: Instant| since.elapsed().as_millis().min(u32::MAX as u128) as u32;
             let run_ms = ms(run_from);
+            let outcome_kind = match &outcome {
+                Ok(_) => "ok",
+                Err((kind, _)) => *kind,
+            };
+            self.stats
+                .metrics()
+                .observe(&self.server.name, outcome_kind, run_ms);
             // Storing the outcome counts against the concurrency cap too: when the database is
             // slow, polling slows down with it instead of piling up writes (and connection-pool
             // timeouts) behind it.

@@ -8,8 +8,10 @@ pub mod command;
 pub mod convert;
 mod engine;
 mod leases;
+pub mod poll_metrics;
 pub mod runner;
 mod stats;
 
 pub use engine::{Collector, CollectorConfig, poll_once};
+pub use poll_metrics::PollMetrics;
 pub use stats::{LatencySummary, PollLatency, PollStats};

@@ -8,6 +8,8 @@ pub struct PollStats {
     counts: Mutex<BTreeMap<&'static str, u64>>,
     /// Latencies of the polls since the last [`PollStats::take_latencies`].
     latencies: Mutex<Vec<PollLatency>>,
+    /// Per-server duration histograms and outcome counters for `/metrics`.
+    pub(crate) poll_metrics: crate::poll_metrics::PollMetrics,
 }
 
 /// How long one poll took: running the utility (and parsing its output), and from when it was

@@ -7,10 +7,12 @@
 mod admin;
 pub mod agent_ingest;
 mod agents_page;
+mod alerts;
 mod api;
 pub mod auth;
 mod cluster_page;
 mod error;
+pub mod metrics;
 mod pages;
 mod state;
 pub mod tls;
@@ -34,6 +36,8 @@ pub fn router(state: AppState) -> Router {
         .merge(cluster_page::routes())
         .merge(auth::routes())
         .merge(admin::routes())
+        .merge(alerts::routes())
+        .merge(metrics::routes())
         .merge(agents_page::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

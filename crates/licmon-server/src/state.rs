@@ -29,6 +29,8 @@ pub struct AppState {
     pub auth: crate::auth::AuthSettings,
     /// Agent report ingestion (group commit) and its server cache (crate::agent_ingest).
     pub agents: Arc<crate::agent_ingest::AgentIngest>,
+    /// `/metrics`: this node's poll metrics and the optional scrape token (crate::metrics).
+    pub metrics: crate::metrics::MetricsState,
     /// Log imports (`POST /api/v1/license-servers/{id}/imports`) and where uploads wait.
     pub importer: licmon_import::Importer,
     pub upload_dir: std::path::PathBuf,
@@ -42,6 +44,7 @@ impl AppState {
             clock: Clock::System,
             auth: crate::auth::AuthSettings::default(),
             agents: Arc::default(),
+            metrics: Default::default(),
             importer: licmon_import::Importer::new(
                 Arc::clone(&store),
                 licmon_import::ImportSettings {

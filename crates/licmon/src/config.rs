@@ -42,6 +42,10 @@ pub struct Config {
     pub session_idle_secs: u64,
     /// A login session ends this many seconds after login, however busy.
     pub session_max_secs: u64,
+    /// Seconds between alert evaluations (one node evaluates at a time).
+    pub alert_eval_secs: u64,
+    /// When set, `GET /metrics` needs `Authorization: Bearer <metrics_token>`.
+    pub metrics_token: Option<String>,
     /// Log imports: the watched folder.
     pub import: crate::import_cmd::ImportConfig,
     /// Per license-manager type, the status utility to run instead of the one on PATH,
@@ -74,6 +78,8 @@ impl Default for Config {
             tls_key: None,
             session_idle_secs: 7200,
             session_max_secs: 43200,
+            alert_eval_secs: 30,
+            metrics_token: None,
             import: crate::import_cmd::ImportConfig::default(),
             utilities: BTreeMap::new(),
         }
@@ -158,6 +164,10 @@ impl Config {
                 "LICMON_SESSION_MAX_SECS" => {
                     self.session_max_secs = value.parse().map_err(|_| bad("a number"))?
                 }
+                "LICMON_ALERT_EVAL_SECS" => {
+                    self.alert_eval_secs = value.parse().map_err(|_| bad("a number"))?
+                }
+                "LICMON_METRICS_TOKEN" => self.metrics_token = Some(value.clone()),
                 "LICMON_LOG_FORMAT" => {
                     self.log_format = match value.as_str() {
                         "text" => LogFormat::Text,
@@ -184,6 +194,9 @@ impl Config {
         if self.session_idle_secs < 60 || self.session_max_secs < self.session_idle_secs {
             bail!("session_idle_secs must be at least 60 and session_max_secs at least as long");
         }
+        if self.alert_eval_secs == 0 {
+            bail!("alert_eval_secs must be at least 1");
+        }
         if self.max_output_bytes < 1024 {
             bail!("max_output_bytes must be at least 1024");
         }
@@ -199,6 +212,9 @@ impl Config {
     pub fn redacted_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database = shown.database.as_deref().map(licmon_store::redact);
+        if shown.metrics_token.is_some() {
+            shown.metrics_token = Some("<redacted>".into());
+        }
         toml::to_string_pretty(&shown).unwrap_or_default()
     }
 }
@@ -256,6 +272,12 @@ log_format = "text"
 # Login sessions end after this many idle seconds, and at the latest this many after login.
 session_idle_secs = 7200
 session_max_secs = 43200
+
+# Seconds between alert evaluations (rules: Administration > Alerts).
+alert_eval_secs = 30
+
+# Prometheus: with a token, GET /metrics needs "Authorization: Bearer <token>".
+# metrics_token = "a-long-random-string"
 
 # Status utilities, per license-manager type, instead of the ones found on PATH.
 [utilities]

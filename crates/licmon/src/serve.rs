@@ -119,6 +119,7 @@ pub async fn run_node(
     };
     store.heartbeat(&node).await?;
     let heartbeat = tokio::spawn(heartbeat_loop(store.clone(), node.clone(), stop_rx.clone()));
+    let mut poll_metrics = None;
     let collector = config.monitoring.then(|| {
         let collector_config = CollectorConfig {
             utilities: config.utilities.clone(),
@@ -129,9 +130,25 @@ pub async fn run_node(
             ..CollectorConfig::default()
         };
         let dyn_store: Arc<dyn Store> = store.clone();
-        tokio::spawn(Collector::new(dyn_store, collector_config).run(stop_rx.clone()))
+        let collector = Collector::new(dyn_store, collector_config);
+        poll_metrics = Some(collector.stats().metrics().clone());
+        tokio::spawn(collector.run(stop_rx.clone()))
     });
     let mut state = AppState::new(store.clone(), status_settings(&config));
+    // Alerts: every node runs the evaluator; the lease in the database lets one evaluate.
+    state.metrics = licmon_server::metrics::MetricsState {
+        polls: poll_metrics,
+        token: config.metrics_token.as_deref().map(Arc::from),
+    };
+    let alerts = tokio::spawn(licmon_alert::run(
+        store.clone(),
+        licmon_alert::EvaluatorConfig {
+            node_id: node.node_id.clone(),
+            every: Duration::from_secs(config.alert_eval_secs),
+            status: status_settings(&config),
+        },
+        stop_rx.clone(),
+    ));
     // Log imports: uploads through the API, and the watched folder.
     let importer = crate::import_cmd::importer(&config, store.clone());
     state.importer = importer.clone();
@@ -155,6 +172,7 @@ pub async fn run_node(
         let _ = collector.await;
     }
     let _ = heartbeat.await;
+    let _ = alerts.await;
     let _ = agent_usage.await;
     if let Some(watch) = import_watch {
         let _ = watch.await;

@@ -67,6 +67,8 @@ pub const PUBLIC: &[(&str, &str)] = &[
     ("POST", "/login"),
     ("GET", "/assets/**"),
     ("GET", "/api/v1/openapi.json"),
+    // Prometheus: the handler asks for `metrics_token` when one is configured.
+    ("GET", "/metrics"),
 ];
 
 /// What a User (not an administrator) may read. `{server}` is a license-server id the user must
