@@ -91,7 +91,11 @@ fn routes_in_openapi() -> BTreeSet<(String, String)> {
 fn is_public(method: &str, path: &str) -> bool {
     matches!(
         (method, path),
-        ("GET", "/healthz") | ("GET" | "POST", "/login") | ("GET", "/api/v1/openapi.json")
+        ("GET", "/healthz")
+            | ("GET" | "POST", "/login")
+            | ("GET", "/api/v1/openapi.json")
+            // Public unless `metrics_token` is set (see src/metrics.rs and tests/alerts_e2e.rs).
+            | ("GET", "/metrics")
     ) || (method == "GET" && path.starts_with("/assets/"))
 }
 
@@ -231,7 +235,8 @@ async fn a_user_cannot_change_anything_and_agents_reach_only_agent_endpoints() {
                 agent.body
             );
         }
-        if method == "GET" {
+        // A User's own preferences (policy::USER_WRITABLE) are theirs to change.
+        if method == "GET" || path.starts_with("/preferences/") {
             continue;
         }
         let r = s.with_token(&user_token, method, &path, Some("{}")).await;
