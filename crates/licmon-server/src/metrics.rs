@@ -259,6 +259,15 @@ pub async fn render(state: &AppState) -> Result<String, ApiError> {
         "licmon_raw_denials",
         "Every denial recorded, retries included",
     );
+    // Every server has its counters from the start (0), so that rates and dashboards work
+    // before the first denial or import.
+    for server in names.values() {
+        let labels = ServerLabel {
+            server: server.clone(),
+        };
+        raw_denials.get_or_create(&labels).inc_by(0);
+        true_denials.get_or_create(&labels).inc_by(0);
+    }
     for d in store.denial_totals().await? {
         let Some(server) = names.get(&d.server_id) else {
             continue;
@@ -276,6 +285,16 @@ pub async fn render(state: &AppState) -> Result<String, ApiError> {
         "licmon_imports",
         "Import runs by outcome (success, failure, refused)",
     );
+    for server in names.values() {
+        for outcome in ["success", "failure", "refused"] {
+            imports
+                .get_or_create(&OutcomeLabels {
+                    server: server.clone(),
+                    outcome: outcome.into(),
+                })
+                .inc_by(0);
+        }
+    }
     for i in store.import_totals().await? {
         if let Some(server) = names.get(&i.server_id) {
             imports

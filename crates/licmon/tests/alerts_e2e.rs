@@ -155,11 +155,7 @@ fn parse_exposition(text: &str) -> Vec<Sample> {
     samples
 }
 
-fn sample(
-    samples: &[Sample],
-    name: &str,
-    want: &[(&str, &str)],
-) -> Option<f64> {
+fn sample(samples: &[Sample], name: &str, want: &[(&str, &str)]) -> Option<f64> {
     samples
         .iter()
         .find(|(n, labels, _)| {
@@ -313,6 +309,26 @@ fn a_server_going_offline_alerts_once_and_resolves_once_and_metrics_follow() {
     );
     assert!(sample(&samples, "licmon_agents_online", &server).is_some());
     assert!(sample(&samples, "licmon_capacity_used", &[]).is_some());
+    // Every metric the Grafana dashboard uses is exposed (capacity_limit only with a limit).
+    let dashboard = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/grafana-licmon.json"),
+    )
+    .unwrap();
+    let used: std::collections::BTreeSet<&str> = dashboard
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.starts_with("licmon_") && *w != "licmon_capacity_limit")
+        .collect();
+    assert!(used.len() >= 10, "{used:?}");
+    for name in used {
+        let family = ["_total", "_bucket"]
+            .iter()
+            .find_map(|suffix| name.strip_suffix(suffix))
+            .unwrap_or(name);
+        assert!(
+            text.contains(&format!("# TYPE {family} ")),
+            "the dashboard uses {name}, which /metrics does not have"
+        );
+    }
     // The scrape token: nothing without it, a wrong one is refused, the right one works.
     assert_eq!(raw(licmon.addr, "GET", "/metrics", "", "").0, 401);
     let wrong = "Authorization: Bearer nope\r\n";
