@@ -46,7 +46,6 @@ async fn upload_list_denials_and_errors() {
     let id = server(&s, "adsk", true).await;
     let upload = |path: String, bytes: Vec<u8>| {
         let s = &s;
-        let auth = auth;
         async move {
             s.request(
                 "POST",
