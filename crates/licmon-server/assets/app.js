@@ -508,6 +508,8 @@ document.addEventListener("DOMContentLoaded", () => {
   if (tabs) setupTabs(tabs);
   const form = document.getElementById("server-form");
   if (form) setupServerForm(form);
+  const importForm = document.getElementById("import-form");
+  if (importForm) setupImportForm(importForm);
   showLocalTimes();
 });
 
@@ -525,3 +527,37 @@ function licmonFetch(url, options = {}) {
   return fetch(url, { ...options, headers, credentials: "same-origin" });
 }
 window.licmonFetch = licmonFetch;
+
+// The server page's log upload: the file goes to the import API as a streamed body, and the
+// summary (or the reason it failed) is shown next to the form.
+function setupImportForm(form) {
+  const result = form.querySelector("#import-result");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const file = form.querySelector("#import-file").files[0];
+    if (!file) return;
+    result.textContent = `Importing ${file.name}…`;
+    const url = `/api/v1/license-servers/${form.dataset.server}/imports?filename=${encodeURIComponent(file.name)}`;
+    try {
+      const response = await licmonFetch(url, {
+        method: "POST",
+        body: file,
+        headers: { "Content-Type": "application/octet-stream" },
+      });
+      const body = await response.json().catch(() => ({}));
+      if (response.ok) {
+        const run = body.run || {};
+        const events = Object.values(run.events || {}).reduce((a, b) => a + b, 0);
+        result.textContent = body.already_imported
+          ? `${file.name} was imported before: nothing new.`
+          : `Imported ${file.name}: ${events} events, ${run.sessions || 0} sessions, ${run.denials || 0} denials.`;
+        result.dataset.events = events;
+        setTimeout(() => window.location.reload(), 2000);
+      } else {
+        result.textContent = `Import failed: ${body.error || response.statusText}`;
+      }
+    } catch (e) {
+      result.textContent = `Import failed: ${e}`;
+    }
+  });
+}

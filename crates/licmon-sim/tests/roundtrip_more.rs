@@ -155,7 +155,7 @@ fn run_dsls(sc: &Scenario, script: &str, now: DateTime<Utc>) -> String {
 
 type Key = (String, String, String, u64, Option<DateTime<Utc>>);
 
-fn server<'a>(sc: &'a Scenario, kind: Kind) -> &'a Server {
+fn server(sc: &Scenario, kind: Kind) -> &Server {
     sc.servers.iter().find(|s| s.kind == kind).unwrap()
 }
 

@@ -438,6 +438,28 @@ fn the_web_ui_in_chromium() {
         );
     }
 
+    // Upload a log in licmon's CSV event format from the import-only server's page.
+    let upload = dir.path().join("plm-usage.csv");
+    std::fs::write(
+        &upload,
+        "time,kind,feature,user,host,count,reason\n\
+         2026-11-02 08:00:00,out,nx_cad,ana,ws1,1,\n\
+         2026-11-02 08:00:05,denied,nx_cad,bo,ws2,1,Licensed number of users already reached\n\
+         2026-11-02 09:30:00,in,nx_cad,ana,ws1,1,\n",
+    )
+    .unwrap();
+    let file_input = b.wait("#import-file", Duration::from_secs(5));
+    b.type_into(&file_input, &upload.display().to_string());
+    submit(&b, "#import-form");
+    let imported = wait_for(Duration::from_secs(20), "the upload's summary", || {
+        let text = b.text(&b.wait("#import-result", Duration::from_secs(5)));
+        text.starts_with("Imported").then_some(text)
+    });
+    assert!(
+        imported.contains("3 events, 1 sessions, 1 denials"),
+        "{imported}"
+    );
+
     // Preferences › Visibility: hide plm-logs; it leaves the dashboard.
     b.goto(&format!("{base}/preferences/visibility"));
     let box_css = format!("#show-{logs_id}");

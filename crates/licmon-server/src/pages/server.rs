@@ -60,6 +60,8 @@ struct ServerPage {
     borrowed: Vec<BorrowRow>,
     expiring: Vec<ExpiryRow>,
     agents: Vec<AgentRow>,
+    /// Whether the page offers a log upload (import supported and switched on).
+    can_import: bool,
 }
 
 /// One agent that reports for this server (the Agents tab).
@@ -142,6 +144,8 @@ pub(super) async fn server_page(
             .map(|s| expiring(s, now))
             .unwrap_or_default(),
         agents,
+        can_import: o.server.kind.supports(licmon_core::DataSource::Import)
+            && o.server.data_sources.import,
     }))
 }
 
