@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 
-use super::text::{leading_u64, strip_v};
+use super::text::{leading_u64, split_once_short, strip_v};
 use crate::{Expiry, Feature, Pool};
 
 /// What the parenthesis after `Users of X:` says.
@@ -37,11 +37,12 @@ pub(super) fn parse_users_of(rest: &str) -> Result<(&str, Totals), &str> {
 }
 
 fn parse_total_of(s: &str) -> Option<Totals> {
-    let (_, issued_part) = s.split_once("Total of ")?;
+    let (_, issued_part) = split_once_short(s, "Total of ")?;
     let (issued, r) = leading_u64(issued_part)?;
-    let (_, used_part) = r.split_once("Total of ")?;
+    let (_, used_part) = split_once_short(r, "Total of ")?;
     let (in_use, r) = leading_u64(used_part)?;
-    (r.contains("in use")).then_some(Totals::Counted { issued, in_use })
+    let in_use_said = split_once_short(r, "in use").is_some();
+    in_use_said.then_some(Totals::Counted { issued, in_use })
 }
 
 /// A pool header: `"feat" v61.9, vendor: VENDOR1, expiry: 1-jan-2026`. Returns the quoted name

@@ -23,18 +23,30 @@ use chrono::{DateTime, Duration, Utc};
 use crate::yearless::resolve_month_day_time;
 use crate::{Diagnostic, Feature, ParseContext, Session, StatusReport, VendorDaemon};
 use feature::FeatureAcc;
-use session::{Checkout, StartTime};
+use session::{Checkout, Marker, StartTime};
 
 /// Parses the output of `lmutil lmstat -a [-c spec]`.
 pub fn parse_lmstat(text: &str, ctx: &ParseContext) -> StatusReport {
-    let mut parser = LmstatParser::new(ctx);
-    for (index, line) in text.lines().enumerate() {
-        let t = line.trim();
+    let mut parser = LmstatParser::new(ctx, session_capacity(text));
+    for (line_no, line) in text::numbered_lines(text) {
+        let t = text::trim(line);
         if !t.is_empty() {
-            parser.line(index + 1, t);
+            parser.line(line_no, t);
         }
     }
     parser.finish()
+}
+
+/// Room for the sessions of `text`, reserved at the first one. Growing the vector of a big output
+/// (20,000 sessions of ~200 bytes) by doubling copied it several times into fresh pages, and
+/// the page faults and copies were a third of the parse. One session per line is an upper
+/// bound, capped by the shortest line that can make a session (`a b (v) () queued for `), so
+/// that a text of blank lines reserves little: the reservation never exceeds what the
+/// worst-case text of that size needs. [`LmstatParser::finish`] gives back a surplus.
+fn session_capacity(text: &str) -> usize {
+    const SHORTEST_USER_LINE: usize = "a b (v) () queued for \n".len();
+    let lines = text::count_newlines(text) + 1;
+    lines.min(text.len() / SHORTEST_USER_LINE)
 }
 
 /// Parses the output of `lmutil lmstat -i [-c spec]`: the license file's INCREMENT lines.
@@ -62,6 +74,9 @@ struct LmstatParser<'c> {
     current: Option<FeatureAcc>,
     features: Vec<Feature>,
     sessions: Vec<Session>,
+    /// What to reserve for `sessions` when the first one comes (see [`session_capacity`]); an
+    /// output without users, such as a server that is down, allocates nothing.
+    session_room: usize,
     diagnostics: Vec<Diagnostic>,
     /// Resolved start hours, keyed by (month, day, hour): the instant of minute 0 when every
     /// minute of that hour resolves to it plus the minutes, `None` when not (a DST change or
@@ -73,7 +88,7 @@ struct LmstatParser<'c> {
 }
 
 impl<'c> LmstatParser<'c> {
-    fn new(ctx: &'c ParseContext) -> Self {
+    fn new(ctx: &'c ParseContext, session_room: usize) -> Self {
         Self {
             ctx,
             section: Section::Servers,
@@ -82,6 +97,7 @@ impl<'c> LmstatParser<'c> {
             current: None,
             features: Vec::new(),
             sessions: Vec::new(),
+            session_room,
             diagnostics: Vec::new(),
             start_hours: HashMap::default(),
             words: Vec::new(),
@@ -91,8 +107,12 @@ impl<'c> LmstatParser<'c> {
     /// One non-blank line, trimmed.
     fn line(&mut self, line_no: usize, t: &str) {
         // Most lines of a big output are user lines: the cheap test for them comes first.
-        if self.section == Section::Features && session::looks_like_checkout(t) {
-            self.user_line(line_no, t);
+        let marker = match self.section {
+            Section::Features => session::find_marker(t),
+            _ => None,
+        };
+        if let Some(marker) = marker {
+            self.user_line(line_no, t, marker);
         } else if let Some(rest) = t.strip_prefix("Users of ") {
             self.users_of(line_no, rest);
         } else if let Some(specs) = t.strip_prefix("License server status:") {
@@ -146,8 +166,8 @@ impl<'c> LmstatParser<'c> {
         }
         let is_pool = t.starts_with('"');
         let reservation = feature::parse_reservation(t);
-        let is_user = session::looks_like_checkout(t); // before "Feature usage info"
-        if !(is_pool || reservation.is_some() || is_user) {
+        let user_marker = session::find_marker(t); // before "Feature usage info"
+        if !(is_pool || reservation.is_some() || user_marker.is_some()) {
             self.diagnose(line_no, "unrecognized line");
             return;
         }
@@ -169,18 +189,18 @@ impl<'c> LmstatParser<'c> {
                 }
                 None => self.diagnose(line_no, "feature header without closing quote"),
             }
-        } else {
-            self.user_line(line_no, t);
+        } else if let Some(marker) = user_marker {
+            self.user_line(line_no, t, marker);
         }
     }
 
-    fn user_line(&mut self, line_no: usize, t: &str) {
+    fn user_line(&mut self, line_no: usize, t: &str, marker: Marker) {
         if self.current.is_none() {
             self.diagnose(line_no, "feature detail before any `Users of` line");
             return;
         }
         let mut words = std::mem::take(&mut self.words);
-        match session::parse_checkout(t, &mut words) {
+        match session::parse_checkout(t, marker, &mut words) {
             Ok(checkout) => {
                 let unknown_suffix = checkout.unknown_suffix.is_some();
                 self.add_session(checkout);
@@ -224,6 +244,9 @@ impl<'c> LmstatParser<'c> {
         session.queued = c.queued;
         session.expires = expires;
         session.handle = c.handle.map(str::to_owned);
+        if self.sessions.capacity() == 0 {
+            self.sessions.reserve(self.session_room);
+        }
         self.sessions.push(session);
     }
 
@@ -263,6 +286,12 @@ impl<'c> LmstatParser<'c> {
         report.servers = self.nodes.finish();
         report.vendor_daemons = self.daemons;
         report.features = self.features;
+        // Keep at most twice what is used, as a vector grown by doubling would. Trimming every
+        // surplus would cost a reallocation, and a reservation that is the same size from one
+        // poll to the next lets the allocator hand the same, already mapped, pages back.
+        if self.sessions.capacity() / 2 > self.sessions.len() {
+            self.sessions.shrink_to_fit();
+        }
         report.sessions = self.sessions;
         report.diagnostics = self.diagnostics;
         report

@@ -11,7 +11,7 @@
 //! host and display words contain cannot confuse it.
 
 use super::identity::{Identity, split_identity};
-use super::text::{leading_u64, strip_v, word_ranges};
+use super::text::{leading_u64, nth_word, rfind_byte, strip_v, trim_end, trim_start, word_ranges};
 
 /// A checkout time as lmstat prints it: no year, the server's clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,50 +40,67 @@ pub(super) struct Checkout<'a> {
 const START_MARK: &str = "), start ";
 const QUEUED_MARK: &str = ") queued for ";
 
-/// Whether a (trimmed) line has the shape of a user line at all.
-pub(super) fn looks_like_checkout(t: &str) -> bool {
-    find_marker(t).is_some()
+/// Where a user line's handle group closes: the byte offset of its `)` and whether the
+/// `) queued for ` marker follows it (else `), start `). Found once per line by the classifier
+/// and handed to [`parse_checkout`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Marker {
+    at: usize,
+    queued: bool,
 }
 
-/// Where the handle group closes: the last `), start ` or `) queued for `, and which it was.
-/// Searching for the `)` byte (memrchr) and comparing there is much cheaper than a substring
-/// search, and most lines end their last parenthesis right at the marker.
-fn find_marker(t: &str) -> Option<(usize, bool)> {
-    t.rmatch_indices(')').find_map(|(p, _)| {
-        let here = t.get(p..)?;
+/// The user-line marker of a (trimmed) line, if it has the shape of a user line at all: the last
+/// `), start ` or `) queued for `. Only the `)` bytes are candidates, and most lines end their
+/// last parenthesis right at the marker, so a backward byte scan finds it within a few dozen
+/// bytes.
+pub(super) fn find_marker(t: &str) -> Option<Marker> {
+    let mut end = t.len();
+    while let Some(p) = t.get(..end).and_then(|s| rfind_byte(s, b')')) {
+        let here = t.get(p..).unwrap_or("");
         if here.starts_with(START_MARK) {
-            Some((p, false))
-        } else if here.starts_with(QUEUED_MARK) {
-            Some((p, true))
-        } else {
-            None
+            return Some(Marker {
+                at: p,
+                queued: false,
+            });
         }
-    })
+        if here.starts_with(QUEUED_MARK) {
+            return Some(Marker {
+                at: p,
+                queued: true,
+            });
+        }
+        end = p;
+    }
+    None
 }
 
-/// Parses a trimmed user line; `Err` says what was missing.
+/// Parses a trimmed user line whose [`find_marker`] is `marker`; `Err` says what was missing.
 pub(super) fn parse_checkout<'a>(
     t: &'a str,
+    marker: Marker,
     words: &mut Vec<(usize, usize)>,
 ) -> Result<Checkout<'a>, &'static str> {
-    let (p, queued) = find_marker(t).ok_or("no `, start` or `queued for` after the handle")?;
+    let Marker { at: p, queued } = marker;
     let mark_len = if queued {
         QUEUED_MARK.len()
     } else {
         START_MARK.len()
     };
-    let (head, tail) = (&t[..=p], t.get(p + mark_len..).unwrap_or(""));
+    let head = t
+        .get(..=p)
+        .ok_or("no `, start` or `queued for` after the handle")?;
+    let tail = t.get(p + mark_len..).unwrap_or("");
     // head ends with `(vVERSION) (SERVER/PORT HANDLE)`.
-    let handle_open = head.rfind('(').ok_or("no `(server/port handle)`")?;
+    let handle_open = rfind_byte(head, b'(').ok_or("no `(server/port handle)`")?;
     let handle_group = head.get(handle_open + 1..head.len() - 1).unwrap_or("");
-    let handle = handle_group.split_whitespace().nth(1);
-    let before = head[..handle_open].trim_end();
-    let version_open = before.rfind("(v").ok_or("no `(vVERSION)`")?;
+    let handle = nth_word(handle_group, 1);
+    let before = trim_end(head.get(..handle_open).unwrap_or(""));
+    let version_open = rfind_version_open(before).ok_or("no `(vVERSION)`")?;
     let version = before
         .get(version_open + 1..)
         .and_then(|v| v.strip_suffix(')'))
         .ok_or("no `(vVERSION)`")?;
-    let prefix = before[..version_open].trim_end();
+    let prefix = trim_end(before.get(..version_open).unwrap_or(""));
     word_ranges(prefix, words);
     let identity = split_identity(prefix, words).ok_or("fewer than two words before `(v`")?;
 
@@ -108,18 +125,27 @@ pub(super) fn parse_checkout<'a>(
     Ok(checkout)
 }
 
+/// `s.rfind("(v")` without the cost of setting up a substring searcher for every line: the last
+/// `(` that a `v` follows.
+fn rfind_version_open(s: &str) -> Option<usize> {
+    let mut end = s.len();
+    while let Some(p) = s.get(..end).and_then(|h| rfind_byte(h, b'(')) {
+        if s.as_bytes().get(p + 1) == Some(&b'v') {
+            return Some(p);
+        }
+        end = p;
+    }
+    None
+}
+
 /// `Fri 10/20 14:12` (the weekday is optional and not used; see `yearless`), then the rest.
 fn parse_start(tail: &str) -> Option<(StartTime, &str)> {
-    let tail = tail.trim_start();
-    let after_weekday = match tail.bytes().next() {
-        Some(b) if b.is_ascii_alphabetic() => {
-            tail.trim_start_matches(|c: char| c.is_ascii_alphabetic())
-        }
-        _ => tail,
-    };
-    let (month, r) = leading_u64(after_weekday.trim_start())?;
+    let tail = trim_start(tail);
+    let weekday = tail.bytes().take_while(u8::is_ascii_alphabetic).count();
+    let after_weekday = tail.get(weekday..).unwrap_or("");
+    let (month, r) = leading_u64(trim_start(after_weekday))?;
     let (day, r) = leading_u64(r.strip_prefix('/')?)?;
-    let (hour, r) = leading_u64(r.trim_start())?;
+    let (hour, r) = leading_u64(trim_start(r))?;
     let (minute, mut r) = leading_u64(r.strip_prefix(':')?)?;
     if let Some((_seconds, after)) = r.strip_prefix(':').and_then(leading_u64) {
         r = after;
@@ -138,7 +164,12 @@ fn parse_start(tail: &str) -> Option<(StartTime, &str)> {
 /// `1 license` after `queued for`, in any order.
 fn read_suffixes<'a>(mut rest: &'a str, checkout: &mut Checkout<'a>) {
     loop {
-        rest = rest.trim_start_matches(|c: char| c == ',' || c.is_ascii_whitespace());
+        // Separators are ASCII, so skipping them byte by byte stays on character boundaries.
+        let separators = rest
+            .bytes()
+            .take_while(|&b| b == b',' || b.is_ascii_whitespace())
+            .count();
+        rest = rest.get(separators..).unwrap_or("");
         if rest.is_empty() {
             return;
         }
@@ -177,7 +208,10 @@ mod tests {
 
     fn parse(t: &str) -> Checkout<'_> {
         let mut w = Vec::new();
-        match parse_checkout(t, &mut w) {
+        match find_marker(t)
+            .ok_or("no marker")
+            .and_then(|m| parse_checkout(t, m, &mut w))
+        {
             Ok(c) => c,
             Err(e) => panic!("{e}: {t}"),
         }
@@ -249,7 +283,8 @@ mod tests {
             "a b (v1) (s/1 2), start Mon 13",
             ") queued for ",
         ] {
-            assert!(parse_checkout(t, &mut w).is_err(), "{t}");
+            let parsed = find_marker(t).map(|m| parse_checkout(t, m, &mut w));
+            assert!(matches!(parsed, Some(Err(_))), "{t}");
         }
     }
 }
