@@ -15,19 +15,31 @@ pub(super) struct Prefixed<'a> {
 
 /// `hh:mm:ss (daemon) message`, hours padded with a space or not. The message may be empty
 /// (`10:25:31 (lmgrd) `).
+///
+/// Runs on every line, so it scans bytes in place rather than searching the whole line for a
+/// space and a `)`: the time ends within 9 bytes and daemon names are short.
 pub(super) fn split_prefix(line: &str) -> Option<Prefixed<'_>> {
-    let trimmed = line.trim_start_matches(' ');
-    let (time_text, rest) = trimmed.split_once(' ')?;
-    if time_text.len() < 7 || time_text.len() > 8 {
+    let padding = line.bytes().take_while(|&b| b == b' ').count();
+    let trimmed = line.get(padding..)?;
+    let bytes = trimmed.as_bytes();
+    // FlexNet writes `h:mm:ss ` or `hh:mm:ss `; a match has no space before its own, so that
+    // space is the first one.
+    let written = match (bytes.get(7), bytes.get(8)) {
+        (Some(b' '), _) => bytes.get(..7).and_then(hh_mm_ss).map(|hms| (hms, 7)),
+        (_, Some(b' ')) => bytes.get(..8).and_then(hh_mm_ss).map(|hms| (hms, 8)),
+        _ => None,
+    };
+    let (time, space) = match written {
+        Some(((h, m, s), space)) => (NaiveTime::from_hms_opt(h, m, s)?, space),
+        None => any_time_of_day(trimmed)?,
+    };
+    let rest = trimmed.get(space + 1..)?.strip_prefix('(')?;
+    // The daemon runs to the first `)` and has no space in it.
+    let close = rest.bytes().position(|b| b == b')' || b == b' ')?;
+    if close == 0 || rest.as_bytes().get(close) != Some(&b')') {
         return None;
     }
-    let time = parse_time_of_day(time_text)?;
-    let rest = rest.strip_prefix('(')?;
-    let close = rest.find(')')?;
     let daemon = rest.get(..close)?;
-    if daemon.is_empty() || daemon.contains(' ') {
-        return None;
-    }
     let after = rest.get(close + 1..)?;
     let message = after.strip_prefix(' ').unwrap_or(after);
     Some(Prefixed {
@@ -37,27 +49,61 @@ pub(super) fn split_prefix(line: &str) -> Option<Prefixed<'_>> {
     })
 }
 
-/// The event keywords of the debug log, with the kind each one reports.
-const KEYWORDS: [(&str, EventKind); 6] = [
-    ("OUT:", EventKind::Out),
-    ("IN:", EventKind::In),
-    ("DENIED:", EventKind::Denied),
-    ("QUEUED:", EventKind::Queued),
-    ("DEQUEUED:", EventKind::Dequeued),
-    ("UNSUPPORTED:", EventKind::Unsupported),
-];
+/// The general case: the first space ends the time, which is 7 or 8 bytes of what
+/// [`parse_time_of_day`] reads (fractions, stray whitespace, ...).
+fn any_time_of_day(trimmed: &str) -> Option<(NaiveTime, usize)> {
+    let space = trimmed.bytes().take(9).position(|b| b == b' ')?;
+    if space < 7 {
+        return None;
+    }
+    Some((parse_time_of_day(trimmed.get(..space)?)?, space))
+}
+
+/// The two shapes FlexNet writes, `h:mm:ss` and `hh:mm:ss`, as numbers (not range-checked);
+/// None for any other text.
+fn hh_mm_ss(t: &[u8]) -> Option<(u32, u32, u32)> {
+    let digit = |i: usize| match t.get(i) {
+        Some(b) if b.is_ascii_digit() => Some(u32::from(b - b'0')),
+        _ => None,
+    };
+    let (h, at) = match t.len() {
+        7 => (digit(0)?, 1),
+        8 => (digit(0)? * 10 + digit(1)?, 2),
+        _ => return None,
+    };
+    if t.get(at) != Some(&b':') || t.get(at + 3) != Some(&b':') {
+        return None;
+    }
+    let m = digit(at + 1)? * 10 + digit(at + 2)?;
+    let s = digit(at + 4)? * 10 + digit(at + 5)?;
+    Some((h, m, s))
+}
 
 /// The kind and body of an event message (`OUT: "f" u@h`), None for other messages.
 pub(super) fn event_keyword(message: &str) -> Option<(EventKind, &str)> {
-    let first = message.as_bytes().first()?;
-    if !matches!(first, b'O' | b'I' | b'D' | b'Q' | b'U') {
-        return None;
+    let b = message.as_bytes();
+    // Literal prefixes per first byte compile to a compare or two; most lines are not events.
+    let (kind, keyword_len) = match b.first()? {
+        b'O' if b.starts_with(b"OUT:") => (EventKind::Out, 4),
+        b'I' if b.starts_with(b"IN:") => (EventKind::In, 3),
+        b'D' if b.starts_with(b"DENIED:") => (EventKind::Denied, 7),
+        b'D' if b.starts_with(b"DEQUEUED:") => (EventKind::Dequeued, 9),
+        b'Q' if b.starts_with(b"QUEUED:") => (EventKind::Queued, 7),
+        b'U' if b.starts_with(b"UNSUPPORTED:") => (EventKind::Unsupported, 12),
+        _ => return None,
+    };
+    Some((kind, trim_start(message.get(keyword_len..)?)))
+}
+
+/// `str::trim_start`, quicker for the ASCII spaces FlexNet writes: the Unicode-aware version
+/// is only needed when a tab or a non-ASCII byte follows them.
+pub(super) fn trim_start(s: &str) -> &str {
+    let spaces = s.bytes().take_while(|&b| b == b' ').count();
+    let rest = s.get(spaces..).unwrap_or(s);
+    match rest.as_bytes().first() {
+        Some(b) if !b.is_ascii_graphic() => rest.trim_start(),
+        _ => rest,
     }
-    KEYWORDS.iter().find_map(|(kw, kind)| {
-        message
-            .strip_prefix(kw)
-            .map(|body| (*kind, body.trim_start()))
-    })
 }
 
 /// What an event body says. Borrowed from the line; the caller owns the strings it keeps.
@@ -77,14 +123,19 @@ pub(super) struct Body<'a> {
 /// user@host part); the user@host part ends at two spaces, ` (`, ` [`, ` ^^^` or the line end.
 pub(super) fn parse_body(body: &str) -> Option<Body<'_>> {
     let (feature, rest) = split_feature(body)?;
-    let rest = skip_unsupported_key(rest.trim_start());
-    let rest = rest.strip_prefix("by ").unwrap_or(rest); // pre-v8 `OUT: feature by user`
-    let end = user_host_end(rest);
+    let rest = skip_unsupported_key(trim_start(rest));
+    // pre-v8 `OUT: feature by user`
+    let rest = match rest.as_bytes().starts_with(b"by ") {
+        true => rest.get(3..)?,
+        false => rest,
+    };
+    let (end, last_at) = user_host_end(rest);
     let user_host = rest.get(..end)?.trim_end();
     if user_host.is_empty() {
         return None;
     }
-    let (user, host) = match user_host.rfind('@') {
+    // The last `@` before the end is also the last one after trimming: `@` is no whitespace.
+    let (user, host) = match last_at {
         Some(at) => (user_host.get(..at)?, user_host.get(at + 1..)?),
         None => (user_host, ""),
     };
@@ -101,12 +152,16 @@ pub(super) fn parse_body(body: &str) -> Option<Body<'_>> {
 }
 
 fn split_feature(body: &str) -> Option<(&str, &str)> {
+    // Feature names are short: a plain byte loop beats a call into memchr here.
     if let Some(quoted) = body.strip_prefix('"') {
-        let close = quoted.find('"')?;
+        let close = quoted.bytes().position(|b| b == b'"')?;
         let feature = quoted.get(..close)?;
         return (!feature.is_empty()).then_some((feature, quoted.get(close + 1..)?));
     }
-    let end = body.find([' ', '\t']).unwrap_or(body.len());
+    let end = body
+        .bytes()
+        .position(|b| b == b' ' || b == b'\t')
+        .unwrap_or(body.len());
     let feature = body.get(..end)?;
     (!feature.is_empty()).then_some((feature, body.get(end..)?))
 }
@@ -118,32 +173,61 @@ fn skip_unsupported_key(rest: &str) -> &str {
     {
         let key = inner.get(..close).unwrap_or("");
         if !key.is_empty() && !key.contains(' ') {
-            return inner.get(close + 1..).unwrap_or("").trim_start();
+            return trim_start(inner.get(close + 1..).unwrap_or(""));
         }
     }
     rest
 }
 
-fn user_host_end(rest: &str) -> usize {
-    // One byte scan instead of a substring search per separator: this runs on every event.
+/// Where the user@host part ends, and the last `@` before that end.
+fn user_host_end(rest: &str) -> (usize, Option<usize>) {
+    // This runs on every event: one pass that also finds the `@`, skipping eight bytes at a
+    // time while they hold no byte that matters (space, tab, `@`).
     let b = rest.as_bytes();
-    for i in 0..b.len() {
-        match (b[i], b.get(i + 1)) {
-            (b'\t', _) => return i,
-            (b' ', Some(b' ' | b'(' | b'[')) => return i,
-            (b' ', Some(b'^')) if rest.get(i + 1..).is_some_and(|r| r.starts_with("^^^")) => {
-                return i;
+    let mut last_at = None;
+    let mut i = 0;
+    while i < b.len() {
+        if let Some(word) = b.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+            match first_of_space_tab_at(u64::from_le_bytes(word)) {
+                None => {
+                    i += 8;
+                    continue;
+                }
+                Some(skip) => i += skip,
+            }
+        }
+        let Some(&byte) = b.get(i) else { break };
+        match (byte, b.get(i + 1)) {
+            (b'@', _) => last_at = Some(i),
+            (b'\t', _) => return (i, last_at),
+            (b' ', Some(b' ' | b'(' | b'[')) => return (i, last_at),
+            (b' ', Some(b'^')) if b.get(i + 1..).is_some_and(|r| r.starts_with(b"^^^")) => {
+                return (i, last_at);
             }
             _ => {}
         }
+        i += 1;
     }
-    b.len()
+    (b.len(), last_at)
+}
+
+/// The index of the first space, tab or `@` in eight bytes read little-endian, if any. SWAR: a
+/// byte equal to the wanted one becomes zero and the classic "has a zero byte" test flags it;
+/// only the lowest flag is exact (borrows can flag bytes above it), and only it is read.
+fn first_of_space_tab_at(w: u64) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero_where = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let found = zero_where(w ^ (ONES * u64::from(b' ')))
+        | zero_where(w ^ (ONES * u64::from(b'\t')))
+        | zero_where(w ^ (ONES * u64::from(b'@')));
+    (found != 0).then(|| found.trailing_zeros() as usize / 8)
 }
 
 /// The groups after user@host: `[cdstring]` (ignored), `(N licenses)`, `(INACTIVE)`, a reason.
 fn parse_tail<'a>(mut tail: &'a str, out: &mut Body<'a>) {
     loop {
-        tail = tail.trim_start();
+        tail = trim_start(tail);
         if let Some(after) = tail.strip_prefix('[') {
             match after.find(']') {
                 Some(close) => tail = after.get(close + 1..).unwrap_or(""),
@@ -319,6 +403,57 @@ mod tests {
         assert!(b.reason_open);
         let b = body("TLSTOK-token indkach@indkach  [DOORS] (3 licenses)");
         assert_eq!(b.count, Some(3));
+    }
+
+    #[test]
+    fn user_host_end_past_the_first_eight_bytes() {
+        // The word-at-a-time scan must find separators and the last `@` in any position.
+        let b = body("\"f\" a.very.long.user@name@a.long.host.example.com\t(2 licenses)");
+        assert_eq!(
+            (b.user, b.host, b.count),
+            ("a.very.long.user@name", "a.long.host.example.com", Some(2))
+        );
+        let b = body("\"f\" no_at_sign_user_but_long  ");
+        assert_eq!((b.user, b.host), ("no_at_sign_user_but_long", ""));
+        let b = body("\"f\" José Luis Ortega@Plasmon-workstation ^^^ x ^^^");
+        assert_eq!(
+            (b.user, b.host),
+            ("José Luis Ortega", "Plasmon-workstation")
+        );
+    }
+
+    #[test]
+    fn trim_start_is_str_trim_start() {
+        for s in [
+            "",
+            "   ",
+            "  x ",
+            "\t x",
+            " \u{2003}x",
+            "x",
+            "  \u{e9}",
+            " \u{b}x",
+        ] {
+            assert_eq!(trim_start(s), s.trim_start(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn prefix_times_outside_the_common_shapes() {
+        let time = |l: &str| split_prefix(l).map(|p| p.time);
+        assert_eq!(time("10:15:30 (v) x"), NaiveTime::from_hms_opt(10, 15, 30));
+        assert_eq!(time("24:00:00 (v) x"), None);
+        assert_eq!(time(" 9:60:00 (v) x"), None);
+        // Not `h:mm:ss`/`hh:mm:ss`, but 7 or 8 bytes the general reader takes.
+        assert_eq!(time("1:02:03 (v) x"), NaiveTime::from_hms_opt(1, 2, 3));
+        assert_eq!(time("\t1:56:00 (v) x"), NaiveTime::from_hms_opt(1, 56, 0));
+        assert_eq!(
+            time("10:15.5 (v) x"),
+            NaiveTime::from_hms_milli_opt(10, 15, 0, 500)
+        );
+        assert_eq!(time("10:15:30(v) x"), None);
+        assert!(split_prefix("10:15:30 (v x) y").is_none());
+        assert!(split_prefix("10:15:30 () y").is_none());
     }
 
     #[test]

@@ -41,6 +41,9 @@ const CHECKPOINT_VERSION: u64 = 1;
 pub struct DebugLogParser {
     clock: LocalClock,
     pending: Option<Pending>,
+    /// The last daemon name seen and its [`daemon_key`]: a log comes from a handful of daemons,
+    /// so a comparison usually replaces hashing the name on every line. Not part of the state.
+    last_daemon: (String, u64),
 }
 
 /// An event waiting to see whether the next line continues it.
@@ -62,6 +65,7 @@ impl DebugLogParser {
         Self {
             clock: LocalClock::new(tz),
             pending: None,
+            last_daemon: (String::new(), daemon_key("")),
         }
     }
 
@@ -80,7 +84,8 @@ impl DebugLogParser {
         diags: &mut Vec<Diagnostic>,
     ) {
         let local = self.clock.advance(p.time);
-        if self.continue_pending(Some((&p, daemon_key(p.daemon))), p.message) {
+        let key = self.daemon_key(p.daemon);
+        if self.continue_pending(Some((&p, key)), p.message) {
             return;
         }
         self.finish(events);
@@ -108,7 +113,7 @@ impl DebugLogParser {
                         event,
                         count_given: b.count.is_some(),
                         reason_open: b.reason_open,
-                        daemon_key: daemon_key(p.daemon),
+                        daemon_key: key,
                         time_of_day: p.time,
                         continuations: 0,
                     });
@@ -194,6 +199,11 @@ impl DebugLogParser {
             return false;
         }
         if p.continuations >= MAX_CONTINUATIONS {
+            return false;
+        }
+        // Most lines that get here are the next event of the same daemon in the same second:
+        // refuse those before trimming the whole line.
+        if !p.reason_open && !line::trim_start(text).starts_with('(') {
             return false;
         }
         let text = text.trim();
@@ -391,6 +401,16 @@ impl LogParser for DebugLogParser {
 impl DebugLogParser {
     fn clock_tz(&self) -> Tz {
         self.clock.tz()
+    }
+
+    fn daemon_key(&mut self, daemon: &str) -> u64 {
+        let (name, key) = &mut self.last_daemon;
+        if name != daemon {
+            name.clear();
+            name.push_str(daemon);
+            *key = daemon_key(daemon);
+        }
+        *key
     }
 }
 
