@@ -45,6 +45,30 @@ fn find_program(names: &[&str]) -> PathBuf {
     )
 }
 
+/// Whether Chromium and chromedriver are installed. Outside CI a machine without them skips the
+/// browser tests with a message; under CI (`CI=true`) their absence is a failure.
+pub fn available() -> bool {
+    let on_path = |name: &str| {
+        std::env::var("PATH")
+            .unwrap_or_default()
+            .split(':')
+            .any(|dir| Path::new(dir).join(name).is_file())
+    };
+    let present = on_path("chromedriver")
+        && ["chromium", "chromium-browser", "google-chrome"]
+            .iter()
+            .any(|n| on_path(n));
+    if !present {
+        let in_ci = std::env::var("CI").is_ok_and(|v| v == "true");
+        assert!(
+            !in_ci,
+            "CI=true but Chromium/chromedriver are missing: scripts/test installs them"
+        );
+        eprintln!("skipped: install chromium and chromium-driver to run the browser tests");
+    }
+    present
+}
+
 impl Browser {
     /// Starts chromedriver and a headless Chromium of `width` × `height` CSS pixels that saves
     /// downloads into `downloads`.
