@@ -282,14 +282,7 @@ async fn add_token(
     .await?;
     audit(
         &state,
-        &format!(
-            "{} token {} \"{}\" for \"{}\" created by \"{}\"",
-            info.scope.as_str(),
-            info.id,
-            info.name,
-            info.user_name,
-            who.user.name
-        ),
+        &accounts::token_created_message(&info, &who.user.name),
     )
     .await;
     tokens_view(&state, &who, Some(secret)).await

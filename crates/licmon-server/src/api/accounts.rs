@@ -231,14 +231,7 @@ pub async fn create_token(
     .await?;
     audit(
         &state,
-        &format!(
-            "{} token {} \"{}\" for \"{}\" created by \"{}\"",
-            info.scope.as_str(),
-            info.id,
-            info.name,
-            info.user_name,
-            who.user.name
-        ),
+        &accounts::token_created_message(&info, &who.user.name),
     )
     .await;
     Ok((StatusCode::CREATED, Json(CreatedToken { token, info })))

@@ -132,6 +132,18 @@ pub async fn create_token(
     Ok((secret, info))
 }
 
+/// The event-log line for a token created by `actor` (the same from the page and the API).
+pub fn token_created_message(info: &ApiToken, actor: &str) -> String {
+    format!(
+        "{} token {} \"{}\" for \"{}\" created by \"{}\"",
+        info.scope.as_str(),
+        info.id,
+        info.name,
+        info.user_name,
+        actor
+    )
+}
+
 /// `"1, 4"` → `[1, 4]`; empty → all servers.
 pub fn parse_server_list(text: &str) -> Result<Option<Vec<ServerId>>, ApiError> {
     let text = text.trim();
