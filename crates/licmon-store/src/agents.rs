@@ -455,9 +455,7 @@ impl AgentStore for SqlStore {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        crate::rows::touched(&done)?;
         tx.commit().await?;
         Ok(())
     }
@@ -553,9 +551,7 @@ impl AgentStore for SqlStore {
             .bind(id)
             .execute(&self.pool)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        crate::rows::touched(&done)?;
         Ok(())
     }
 

@@ -260,9 +260,7 @@ impl AlertStore for SqlStore {
             .bind(id)
             .execute(&self.pool)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        crate::rows::touched(&done)?;
         Ok(())
     }
 

@@ -335,9 +335,7 @@ impl AuthStore for SqlStore {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        crate::rows::touched(&done)?;
         sqlx::query("DELETE FROM auth_sessions WHERE user_id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -360,9 +358,7 @@ impl AuthStore for SqlStore {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        crate::rows::touched(&done)?;
         tx.commit().await?;
         Ok(())
     }
@@ -514,9 +510,7 @@ impl AuthStore for SqlStore {
         .bind(id)
         .execute(&self.pool)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        crate::rows::touched(&done)?;
         self.get_token(id).await
     }
 

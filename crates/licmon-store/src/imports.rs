@@ -729,9 +729,7 @@ async fn write_checkpoint(tx: &mut Transaction<'_, Any>, batch: &ImportBatch) ->
         .bind(batch.server_id)
         .execute(&mut **tx)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        crate::rows::touched(&done)?;
         return Ok(existing);
     }
     let row = sqlx::query(

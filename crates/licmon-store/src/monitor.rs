@@ -44,9 +44,7 @@ impl MonitorStore for SqlStore {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        crate::rows::touched(&done)?;
         tx.commit().await?;
         Ok(())
     }
@@ -65,9 +63,7 @@ impl MonitorStore for SqlStore {
         .bind(id)
         .execute(&self.pool)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        crate::rows::touched(&done)?;
         Ok(())
     }
 
@@ -83,9 +79,7 @@ impl MonitorStore for SqlStore {
             .bind(id)
             .execute(&self.pool)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        crate::rows::touched(&done)?;
         Ok(())
     }
 

@@ -8,6 +8,15 @@ use sqlx::any::AnyRow;
 
 use crate::{StoreError, StoreResult};
 
+/// `NotFound` when a statement aimed at one row by its key touched none.
+pub fn touched(done: &sqlx::any::AnyQueryResult) -> StoreResult<()> {
+    if done.rows_affected() == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
 pub fn millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }

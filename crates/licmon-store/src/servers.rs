@@ -132,9 +132,7 @@ impl ServerStore for SqlStore {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        crate::rows::touched(&done)?;
         tx.commit().await?;
         Ok(())
     }
@@ -145,9 +143,7 @@ impl ServerStore for SqlStore {
             .bind(id)
             .execute(&self.pool)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        crate::rows::touched(&done)?;
         Ok(())
     }
 }
