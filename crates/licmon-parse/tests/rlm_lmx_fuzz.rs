@@ -5,33 +5,16 @@
 
 mod common;
 
+use common::mutate::{
+    XorShift, assert_lines_in_input, duplicate_and_drop_lines, flip_bytes, shuffle_lines, truncate,
+};
+
 use chrono::{TimeZone, Utc};
+use licmon_parse::ParseContext;
 use licmon_parse::lmx_licstat::{parse_licstat, parse_licstat_xml};
 use licmon_parse::rlm_rlmstat::parse_rlmstat;
-use licmon_parse::{ParseContext, StatusReport};
 
 const ROUNDS_PER_FIXTURE: usize = 300;
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
 
 fn seeds() -> Vec<(String, String)> {
     let mut inputs = Vec::new();
@@ -62,35 +45,6 @@ fn mutate(text: &str, rng: &mut XorShift) -> String {
         5 => duplicate_and_drop_lines(text, rng),
         _ => swap_digits(text, rng),
     }
-}
-
-fn flip_bytes(text: &str, rng: &mut XorShift) -> String {
-    let mut bytes = text.as_bytes().to_vec();
-    for _ in 0..=rng.below(8) {
-        if bytes.is_empty() {
-            break;
-        }
-        let i = rng.below(bytes.len());
-        bytes[i] ^= 1 << rng.below(8);
-    }
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
-fn truncate(text: &str, rng: &mut XorShift) -> String {
-    let mut end = rng.below(text.len() + 1);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text[..end].to_string()
-}
-
-fn shuffle_lines(text: &str, rng: &mut XorShift) -> String {
-    let mut lines: Vec<&str> = text.lines().collect();
-    for i in (1..lines.len()).rev() {
-        let j = rng.below(i + 1);
-        lines.swap(i, j);
-    }
-    lines.join("\n")
 }
 
 fn splice_random_utf8(text: &str, rng: &mut XorShift) -> String {
@@ -146,26 +100,6 @@ fn xml_soup(rng: &mut XorShift) -> String {
         .collect()
 }
 
-fn duplicate_and_drop_lines(text: &str, rng: &mut XorShift) -> String {
-    let mut out = String::new();
-    for line in text.lines() {
-        match rng.below(6) {
-            0 => {}
-            1 => {
-                out.push_str(line);
-                out.push('\n');
-                out.push_str(line);
-                out.push('\n');
-            }
-            _ => {
-                out.push_str(line);
-                out.push('\n');
-            }
-        }
-    }
-    out
-}
-
 fn swap_digits(text: &str, rng: &mut XorShift) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -176,18 +110,6 @@ fn swap_digits(text: &str, rng: &mut XorShift) -> String {
         }
     }
     out
-}
-
-fn assert_lines_in_input(report: &StatusReport, input: &str, what: &str) {
-    let line_count = input.lines().count().max(1);
-    for d in &report.diagnostics {
-        assert!(
-            (1..=line_count).contains(&d.line),
-            "{what}: diagnostic line {} of {line_count}: {}",
-            d.line,
-            d.message
-        );
-    }
 }
 
 #[test]

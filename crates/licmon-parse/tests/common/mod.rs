@@ -1,6 +1,8 @@
 //! Helpers shared by the parser integration tests.
 #![allow(dead_code)]
 
+pub mod mutate;
+
 use std::path::PathBuf;
 
 /// The root of the shared fixtures: `$LICMON_FIXTURES`, else `shared/fixtures` beside the repo
