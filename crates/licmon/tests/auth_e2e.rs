@@ -11,23 +11,7 @@ use std::time::{Duration, Instant};
 use common::*;
 
 fn licmon(args: &[&str], data: &std::path::Path, stdin: &str) -> std::process::Output {
-    let mut child = Command::new(LICMON)
-        .args(args)
-        .arg("--data-dir")
-        .arg(data)
-        .env_remove("LICMON_DATABASE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    run_cli(data, args, &[], stdin)
 }
 
 fn raw(addr: std::net::SocketAddr, request: &str) -> (u16, String) {

@@ -11,7 +11,6 @@ mod webdriver;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
@@ -117,23 +116,7 @@ fn noon_zone() -> String {
 }
 
 fn licmon_cli(data: &Path, args: &[&str], stdin: &str) -> String {
-    let mut child = Command::new(LICMON)
-        .args(args)
-        .arg("--data-dir")
-        .arg(data)
-        .env_remove("LICMON_DATABASE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = run_cli(data, args, &[], stdin);
     assert!(
         out.status.success(),
         "licmon {args:?}: {}",

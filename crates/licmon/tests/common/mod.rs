@@ -29,6 +29,35 @@ pub const ADMIN_PASSWORD: &str = "e2e-admin-password";
 static TOKENS: std::sync::Mutex<std::collections::BTreeMap<SocketAddr, String>> =
     std::sync::Mutex::new(std::collections::BTreeMap::new());
 
+/// Runs a `licmon` subcommand on the data folder `data_dir` (flags in `args` come after the
+/// subcommand), with `stdin` as its standard input, and waits for it.
+pub fn run_cli(
+    data_dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: &str,
+) -> std::process::Output {
+    let mut cmd = Command::new(LICMON);
+    cmd.args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("LICMON_DATABASE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run licmon");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// Creates the administrator and an API token in the database `serve` will use, through the
 /// CLI (as a script would), and returns the token.
 pub fn admin_token(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> String {
@@ -39,26 +68,8 @@ pub fn admin_token(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Str
         }
     }
     let run = |args: &[&str], stdin: &str| {
-        let mut cmd = Command::new(LICMON);
-        cmd.args(args)
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(&db_flags)
-            .env_remove("LICMON_DATABASE")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("run licmon");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let all: Vec<&str> = args.iter().chain(&db_flags).copied().collect();
+        let out = run_cli(data_dir, &all, env, stdin);
         assert!(
             out.status.success(),
             "licmon {args:?}: {}",
