@@ -119,6 +119,21 @@ const fn layout(
     }
 }
 
+/// The small format's `IN`/`DEQUE why count handle hh:mm`: no product or user, only the handle
+/// of the checkout or request it ends.
+fn handle_only_layout() -> Layout {
+    Layout {
+        feature: None,
+        user: None,
+        host: None,
+        count: 2,
+        handle: 3,
+        date: None,
+        time: 4,
+        why: Some(1),
+    }
+}
+
 /// The documented layouts, by record keyword and token count.
 fn record_layout(keyword: &str, n: usize) -> Option<(EventKind, Layout)> {
     Some(match (keyword, n) {
@@ -136,19 +151,7 @@ fn record_layout(keyword: &str, n: usize) -> Option<(EventKind, Layout)> {
             },
         ),
         // IN why count handle hh:mm
-        ("IN", 5) => (
-            EventKind::In,
-            Layout {
-                feature: None,
-                user: None,
-                host: None,
-                count: 2,
-                handle: 3,
-                date: None,
-                time: 4,
-                why: Some(1),
-            },
-        ),
+        ("IN", 5) => (EventKind::In, handle_only_layout()),
         // QUE product version user host "isv_def" count handle "project" "req product" "req version" mm/dd hh:mm:ss
         ("QUE", 13) => (EventKind::Queued, layout(1, 3, 4, 6, 7, Some(11), 12)),
         // QUE product version user host "isv_def" count handle hh:mm
@@ -162,19 +165,7 @@ fn record_layout(keyword: &str, n: usize) -> Option<(EventKind, Layout)> {
             },
         ),
         // DEQUE why count handle hh:mm
-        ("DEQUE", 5) => (
-            EventKind::Dequeued,
-            Layout {
-                feature: None,
-                user: None,
-                host: None,
-                count: 2,
-                handle: 3,
-                date: None,
-                time: 4,
-                why: Some(1),
-            },
-        ),
+        ("DEQUE", 5) => (EventKind::Dequeued, handle_only_layout()),
         // DENY product version user host "isv_def" count why last_attempt [pid] mm/dd hh:mm[:ss]
         ("DENY", 11 | 12) => (
             EventKind::Denied,
