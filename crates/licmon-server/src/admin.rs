@@ -189,6 +189,7 @@ async fn change_user(
         )
     }
     .await;
+    state.tokens.clear();
     let message = match outcome {
         Ok(user) => {
             audit(
@@ -212,6 +213,7 @@ async fn delete_user(
         let user = state.store.get_user(id).await?;
         ensure_other_admin(state.store.as_ref(), &user).await?;
         state.store.delete_user(id).await?;
+        state.tokens.clear();
         Ok::<_, ApiError>(user)
     }
     .await;
@@ -294,6 +296,7 @@ async fn revoke_token(
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     let token = state.store.revoke_token(id, state.clock.now()).await?;
+    state.tokens.clear();
     audit(
         &state,
         &format!(

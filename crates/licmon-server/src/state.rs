@@ -27,6 +27,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Sessions, cookies, login limits (crate::auth).
     pub auth: crate::auth::AuthSettings,
+    /// Tokens this node read recently (crate::auth::token_cache).
+    pub tokens: Arc<crate::auth::token_cache::TokenCache>,
     /// Agent report ingestion (group commit) and its server cache (crate::agent_ingest).
     pub agents: Arc<crate::agent_ingest::AgentIngest>,
     /// `/metrics`: this node's poll metrics and the optional scrape token (crate::metrics).
@@ -43,6 +45,7 @@ impl AppState {
             status,
             clock: Clock::System,
             auth: crate::auth::AuthSettings::default(),
+            tokens: Arc::default(),
             agents: Arc::default(),
             metrics: Default::default(),
             importer: licmon_import::Importer::new(

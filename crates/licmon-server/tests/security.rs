@@ -576,6 +576,61 @@ async fn revoked_tokens_get_401() {
     s.stop().await;
 }
 
+/// Another node (or the CLI) revokes a token or demotes its user in the shared database: this
+/// node has the token cached and refuses it within `token_cache_ttl` (1 s). Through this node,
+/// a change takes effect at once.
+#[tokio::test]
+async fn changes_made_elsewhere_take_effect_within_the_token_cache_ttl() {
+    let s = start().await;
+    let admin = s.user("admin", Role::Administrator, None).await;
+    let (token, id) = s.token(&admin, TokenScope::Api).await;
+    let (other, _) = s.token(&admin, TokenScope::Api).await;
+    let status = |t: &str| {
+        let (s, t) = (&s, t.to_string());
+        async move { s.with_token(&t, "GET", "/api/v1/users", None).await.status }
+    };
+    assert_eq!(status(&token).await, 200);
+    s.store.revoke_token(id, chrono::Utc::now()).await.unwrap();
+    let revoked = std::time::Instant::now();
+    while status(&token).await == 200 {
+        assert!(
+            revoked.elapsed() < std::time::Duration::from_secs(3),
+            "a token revoked elsewhere still works after {:?}",
+            revoked.elapsed()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status(&token).await, 401);
+    // Demoted elsewhere: Users may not list users, within the TTL.
+    assert_eq!(status(&other).await, 200);
+    s.store
+        .update_user(admin.id, Role::User, None, chrono::Utc::now())
+        .await
+        .unwrap();
+    let demoted = std::time::Instant::now();
+    while status(&other).await == 200 {
+        assert!(demoted.elapsed() < std::time::Duration::from_secs(3));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status(&other).await, 403);
+    // Through this node: at once, although the token was just used and is cached.
+    let boss = s.user("boss", Role::Administrator, None).await;
+    let (boss_token, _) = s.token(&boss, TokenScope::Api).await;
+    let (victim, _) = s.token(&boss, TokenScope::Api).await;
+    assert_eq!(status(&victim).await, 200);
+    let r = s
+        .with_token(
+            &boss_token,
+            "PUT",
+            &format!("/api/v1/users/{}", admin.id),
+            Some(r#"{"role": "administrator"}"#),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(status(&other).await, 200, "promoted again: at once");
+    s.stop().await;
+}
+
 #[tokio::test]
 async fn oversized_bodies_get_413() {
     let s = start().await;

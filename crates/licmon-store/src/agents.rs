@@ -25,7 +25,7 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::monitor::{previous_snapshot, sync_sessions_of, upsert_rollup, write_change_points};
 use crate::rows::{from_millis, get_u64, millis, opt_from_millis};
-use crate::{Granularity, SqlStore, StoreError, StoreResult};
+use crate::{Backend, Granularity, SqlStore, StoreError, StoreResult};
 
 /// Sessions made from agent reports (Agent applications servers).
 pub const AGENT_SOURCE: &str = "agent";
@@ -163,19 +163,19 @@ pub trait AgentStore: Send + Sync {
 /// Rows per multi-row statement (SQLite and PostgreSQL both allow far more parameters).
 const CHUNK: usize = 100;
 
-fn placeholders(rows: usize, cols: usize, first: usize) -> String {
+/// `($first, ..), (..)` on PostgreSQL; anonymous `?` on SQLite, where sqlx would look every
+/// numbered parameter up by name (a linear scan in SQLite: quadratic for multi-row statements).
+fn placeholders(backend: Backend, rows: usize, cols: usize, first: usize) -> String {
+    use std::fmt::Write;
     let mut out = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
-        if r > 0 {
-            out.push_str(", ");
-        }
-        out.push('(');
+        out.push_str(if r == 0 { "(" } else { ", (" });
         for c in 0..cols {
-            if c > 0 {
-                out.push_str(", ");
-            }
-            out.push('$');
-            out.push_str(&(first + r * cols + c).to_string());
+            let sep = if c == 0 { "" } else { ", " };
+            let _ = match backend {
+                Backend::Sqlite => write!(out, "{sep}?"),
+                Backend::Postgres => write!(out, "{sep}${}", first + r * cols + c),
+            };
         }
         out.push(')');
     }
@@ -246,6 +246,7 @@ fn app_write_error(e: sqlx::Error, input: &AgentAppInput) -> StoreError {
 /// Upserts the batch's agents; returns their row ids by agent id.
 async fn upsert_agents(
     tx: &mut Transaction<'_, Any>,
+    backend: Backend,
     batch: &[AgentReportBatch],
 ) -> StoreResult<HashMap<String, i64>> {
     let mut ids = HashMap::with_capacity(batch.len());
@@ -260,7 +261,7 @@ async fn upsert_agents(
              last_error = CASE WHEN excluded.last_error IS NULL THEN agents.last_error ELSE excluded.last_error END, \
              last_error_at = CASE WHEN excluded.last_error IS NULL THEN agents.last_error_at ELSE excluded.last_error_at END \
              RETURNING id, agent_key",
-            placeholders(chunk.len(), 9, 1)
+            placeholders(backend, chunk.len(), 9, 1)
         );
         let mut q = sqlx::query(&sql);
         for b in chunk {
@@ -290,7 +291,7 @@ impl AgentStore for SqlStore {
             return Ok(());
         }
         let mut tx = self.write_tx().await?;
-        let ids = upsert_agents(&mut tx, batch).await?;
+        let ids = upsert_agents(&mut tx, self.backend(), batch).await?;
         // (agent row id, received at, report) for every report.
         let reports: Vec<(i64, i64, &AgentServerReport)> = batch
             .iter()
@@ -307,7 +308,7 @@ impl AgentStore for SqlStore {
                  ON CONFLICT (agent_id, server_id) DO UPDATE SET last_seen_at = \
                  CASE WHEN excluded.last_seen_at > agent_server_seen.last_seen_at \
                  THEN excluded.last_seen_at ELSE agent_server_seen.last_seen_at END",
-                placeholders(chunk.len(), 3, 1)
+                placeholders(self.backend(), chunk.len(), 3, 1)
             );
             let mut q = sqlx::query(&sql);
             for (agent, at, r) in chunk {
@@ -321,11 +322,9 @@ impl AgentStore for SqlStore {
             }
             for (server, agents) in by_server {
                 let sql = format!(
-                    "DELETE FROM agent_usage WHERE server_id = $1 AND agent_id IN ({})",
-                    (2..agents.len() + 2)
-                        .map(|i| format!("${i}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    "DELETE FROM agent_usage WHERE server_id = {} AND agent_id IN {}",
+                    placeholders(self.backend(), 1, 1, 1),
+                    placeholders(self.backend(), 1, agents.len(), 2)
                 );
                 let mut q = sqlx::query(&sql).bind(server);
                 for a in agents {
@@ -360,7 +359,7 @@ impl AgentStore for SqlStore {
             let sql = format!(
                 "INSERT INTO agent_usage (agent_id, server_id, feature, executable, user_name, host, \
                  instances, started_at, idle_secs, observed_at) VALUES {}",
-                placeholders(chunk.len(), 10, 1)
+                placeholders(self.backend(), chunk.len(), 10, 1)
             );
             let mut q = sqlx::query(&sql);
             for ((agent, server, feature, exe, user), (at, app)) in chunk {
@@ -410,7 +409,7 @@ impl AgentStore for SqlStore {
             reports: Vec::new(),
         }];
         let mut tx = self.write_tx().await?;
-        upsert_agents(&mut tx, &batch).await?;
+        upsert_agents(&mut tx, self.backend(), &batch).await?;
         tx.commit().await?;
         Ok(())
     }

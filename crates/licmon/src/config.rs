@@ -42,6 +42,10 @@ pub struct Config {
     pub session_idle_secs: u64,
     /// A login session ends this many seconds after login, however busy.
     pub session_max_secs: u64,
+    /// A node re-reads an API/agent token from the database at most this many seconds after it
+    /// last did: a token revoked on another node or with the CLI stops working within this
+    /// time (at once on the node that revoked it). 0 reads it on every request.
+    pub token_cache_secs: u64,
     /// Seconds between alert evaluations (one node evaluates at a time).
     pub alert_eval_secs: u64,
     /// When set, `GET /metrics` needs `Authorization: Bearer <metrics_token>`.
@@ -78,6 +82,7 @@ impl Default for Config {
             tls_key: None,
             session_idle_secs: 7200,
             session_max_secs: 43200,
+            token_cache_secs: 1,
             alert_eval_secs: 30,
             metrics_token: None,
             import: crate::import_cmd::ImportConfig::default(),
@@ -164,6 +169,9 @@ impl Config {
                 "LICMON_SESSION_MAX_SECS" => {
                     self.session_max_secs = value.parse().map_err(|_| bad("a number"))?
                 }
+                "LICMON_TOKEN_CACHE_SECS" => {
+                    self.token_cache_secs = value.parse().map_err(|_| bad("a number"))?
+                }
                 "LICMON_ALERT_EVAL_SECS" => {
                     self.alert_eval_secs = value.parse().map_err(|_| bad("a number"))?
                 }
@@ -193,6 +201,9 @@ impl Config {
         }
         if self.session_idle_secs < 60 || self.session_max_secs < self.session_idle_secs {
             bail!("session_idle_secs must be at least 60 and session_max_secs at least as long");
+        }
+        if self.token_cache_secs > 60 {
+            bail!("token_cache_secs must be at most 60 (revoked tokens must stop working soon)");
         }
         if self.alert_eval_secs == 0 {
             bail!("alert_eval_secs must be at least 1");
@@ -272,6 +283,11 @@ log_format = "text"
 # Login sessions end after this many idle seconds, and at the latest this many after login.
 session_idle_secs = 7200
 session_max_secs = 43200
+
+# A node re-reads an API or agent token from the database at most this many seconds after it
+# last did, so a token revoked on another node or with the CLI stops working within this time
+# (at once on the node where it was revoked). 0 = read on every request.
+token_cache_secs = 1
 
 # Seconds between alert evaluations (rules: Administration > Alerts).
 alert_eval_secs = 30

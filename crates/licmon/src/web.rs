@@ -12,6 +12,7 @@ pub fn auth_settings(config: &Config) -> AuthSettings {
         session_idle: chrono::Duration::seconds(config.session_idle_secs as i64),
         session_absolute: chrono::Duration::seconds(config.session_max_secs as i64),
         secure_cookies: config.tls_cert.is_some(),
+        token_cache_ttl: std::time::Duration::from_secs(config.token_cache_secs),
         ..AuthSettings::default()
     }
 }

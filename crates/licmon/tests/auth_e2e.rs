@@ -106,7 +106,8 @@ fn cli_accounts_and_tokens_work_against_a_running_node() {
     );
     assert_eq!(status, 401);
 
-    // Revoked from another process: the running node refuses it at once (no cache).
+    // Revoked from another process: the running node refuses it within token_cache_secs
+    // (1 s by default; the node re-reads a token it used at most that long ago).
     let list =
         String::from_utf8(licmon(&["token", "list", "--user", "alice"], &data, "").stdout).unwrap();
     let id = list
@@ -121,8 +122,18 @@ fn cli_accounts_and_tokens_work_against_a_running_node() {
             .status
             .success()
     );
-    let (status, body) = with_token(node.addr, &token, "/api/v1/me");
+    let revoked_at = std::time::Instant::now();
+    let (mut status, mut body) = with_token(node.addr, &token, "/api/v1/me");
+    while status == 200 && revoked_at.elapsed() < std::time::Duration::from_secs(3) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        (status, body) = with_token(node.addr, &token, "/api/v1/me");
+    }
     assert_eq!(status, 401, "{body}");
+    assert!(
+        revoked_at.elapsed() < std::time::Duration::from_millis(2500),
+        "refused only after {:?}",
+        revoked_at.elapsed()
+    );
 
     // The audit trail names what happened.
     let (_, events) = with_token(node.addr, &node.token, "/api/v1/events?category=auth");

@@ -135,6 +135,7 @@ pub async fn update_user(
         .update_user(id, change.role, change.permitted_servers.as_deref(), now)
         .await
         .map_err(user_not_found(id))?;
+    state.tokens.clear();
     audit(
         &state,
         &format!("user \"{}\" changed by \"{}\"", changed.name, who.user.name),
@@ -158,6 +159,7 @@ pub async fn delete_user(
         .delete_user(id)
         .await
         .map_err(user_not_found(id))?;
+    state.tokens.clear();
     audit(
         &state,
         &format!("user \"{}\" deleted by \"{}\"", user.name, who.user.name),
@@ -255,6 +257,7 @@ pub async fn revoke_token(
             }
             other => other.into(),
         })?;
+    state.tokens.clear();
     audit(
         &state,
         &format!(

@@ -1,6 +1,9 @@
 //! The guard every request passes: body-size limit, authentication (token or session),
 //! the policy decision, and CSRF for cookie sessions.
 
+use std::sync::Arc;
+use std::time::Instant;
+
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -9,6 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::policy::{Decision, decide, is_public};
 use super::secrets::{constant_time_eq, digest};
+use super::token_cache::KnownToken;
 use super::{CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, Principal, SESSION_COOKIE, TOKEN_HEADER, Via};
 use crate::{ApiError, AppState};
 
@@ -56,13 +60,11 @@ async fn authenticate(
     if let Some(token) = headers.get(TOKEN_HEADER) {
         let token = token.to_str().unwrap_or_default().trim();
         let hash = digest(token);
-        let found = state.store.token_by_hash(&hash).await?;
-        let Some((info, user, stored)) =
-            found.filter(|(_, _, stored)| constant_time_eq(stored, &hash))
-        else {
+        let known = known_token(state, &hash).await?;
+        if !constant_time_eq(&known.stored_digest, &hash) {
             return Err(ApiError::Unauthorized("unknown X-Auth-Token".into()));
-        };
-        let _ = stored;
+        }
+        let info = &known.token;
         if info.revoked_at.is_some() {
             return Err(ApiError::Unauthorized("this token has been revoked".into()));
         }
@@ -71,9 +73,10 @@ async fn authenticate(
             .is_none_or(|t| (now - t).num_seconds() >= TOUCH_EVERY_SECS)
         {
             state.store.touch_token(info.id, now).await?;
+            state.tokens.touched(&hash, now);
         }
         return Ok(Some(Principal {
-            user,
+            user: known.user.clone(),
             via: Via::Token {
                 id: info.id,
                 scope: info.scope,
@@ -102,6 +105,27 @@ async fn authenticate(
             csrf_token: session.csrf_token,
         },
     }))
+}
+
+/// The token with digest `hash`, from this node's cache or the database (then cached).
+async fn known_token(state: &AppState, hash: &str) -> Result<Arc<KnownToken>, ApiError> {
+    let ttl = state.auth.token_cache_ttl;
+    if let Some(known) = state.tokens.get(hash, Instant::now(), ttl) {
+        return Ok(known);
+    }
+    let read_at = Instant::now();
+    let Some((token, user, stored_digest)) = state.store.token_by_hash(hash).await? else {
+        return Err(ApiError::Unauthorized("unknown X-Auth-Token".into()));
+    };
+    let known = Arc::new(KnownToken {
+        token,
+        user,
+        stored_digest,
+    });
+    state
+        .tokens
+        .put(hash.to_string(), known.clone(), read_at, ttl);
+    Ok(known)
 }
 
 fn refuse(decision: Decision, method: &Method, path: &str) -> Response {

@@ -14,6 +14,7 @@ pub mod login;
 pub mod middleware;
 pub mod policy;
 pub mod secrets;
+pub mod token_cache;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -47,6 +48,10 @@ pub struct AuthSettings {
     pub failure_window: Duration,
     /// Largest request body read into memory (forms, JSON), in bytes; more is 413.
     pub max_body_bytes: usize,
+    /// How long a node may use a token it read from the database before reading it again:
+    /// a token revoked elsewhere (another node, the CLI) stops working within this time.
+    /// Zero reads the database on every request.
+    pub token_cache_ttl: std::time::Duration,
 }
 
 impl Default for AuthSettings {
@@ -59,6 +64,7 @@ impl Default for AuthSettings {
             max_failures_per_address: 20,
             failure_window: Duration::minutes(15),
             max_body_bytes: 1024 * 1024,
+            token_cache_ttl: std::time::Duration::from_secs(1),
         }
     }
 }
