@@ -1,7 +1,8 @@
 //! Agent report ingestion on loopback: 10,000 simulated agents post report documents over
 //! keep-alive connections to (1) a bare axum route that does nothing and (2) licmon's real
-//! router (auth guard with an agent token, validation, group commit into SQLite), in the same
-//! run. A report counts when its 200 arrived, i.e. when it is committed.
+//! router (auth guard with an agent token, validation, write-behind batches into SQLite), in the
+//! same run. The licmon figure is the sustained rate: the clock stops when the last report is
+//! committed (`AgentIngest::flush`), not when its 200 arrived.
 //!
 //! cargo bench -p licmon-server --bench agent_ingest [-- AGENTS ROUNDS CONNECTIONS]
 
@@ -59,7 +60,7 @@ async fn read_response(stream: &mut TcpStream, buf: &mut Vec<u8>) -> u16 {
 }
 
 /// Sends every agent's document `rounds` times over `connections` keep-alive connections;
-/// returns reports per second.
+/// returns how many were sent.
 async fn load(
     addr: std::net::SocketAddr,
     path: &'static str,
@@ -68,8 +69,7 @@ async fn load(
     agents: usize,
     rounds: usize,
     connections: usize,
-) -> f64 {
-    let start = Instant::now();
+) -> usize {
     let mut tasks = Vec::new();
     for c in 0..connections {
         let token = token.clone();
@@ -99,7 +99,7 @@ async fn load(
         total += t.await.unwrap();
     }
     assert_eq!(total, agents * rounds);
-    total as f64 / start.elapsed().as_secs_f64()
+    total
 }
 
 async fn serve(app: Router) -> std::net::SocketAddr {
@@ -162,15 +162,25 @@ fn main() {
         let bare = Router::new().route("/bare", post(|_body: Bytes| async { StatusCode::OK }));
         let bare_addr = serve(bare).await;
         let state = AppState::new(dyn_store.clone(), StatusSettings::default());
+        let ingest = state.agents.clone();
         let licmon_addr = serve(licmon_server::router(state)).await;
 
         // Warm-up: connections, the server cache, SQLite pages.
         load(licmon_addr, "/api/v1/agent/reports", token.clone(), server, 500, 1, connections).await;
+        ingest.flush().await;
         load(bare_addr, "/bare", token.clone(), server, 500, 1, connections).await;
 
-        let bare_rate = load(bare_addr, "/bare", token.clone(), server, agents, rounds, connections).await;
-        let ingest_rate = load(licmon_addr, "/api/v1/agent/reports", token.clone(), server, agents, rounds, connections).await;
-        let auth_only = load(licmon_addr, "/api/v1/agent/nothing", token.clone(), server, agents, rounds, connections).await;
+        let start = Instant::now();
+        let sent = load(bare_addr, "/bare", token.clone(), server, agents, rounds, connections).await;
+        let bare_rate = sent as f64 / start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        let sent = load(licmon_addr, "/api/v1/agent/reports", token.clone(), server, agents, rounds, connections).await;
+        let answered = start.elapsed().as_secs_f64();
+        ingest.flush().await;
+        let ingest_rate = sent as f64 / start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        let sent = load(licmon_addr, "/api/v1/agent/nothing", token.clone(), server, agents, rounds, connections).await;
+        let auth_only = sent as f64 / start.elapsed().as_secs_f64();
         println!("  auth guard + 404:     {auth_only:>9.0} requests/s");
         let registered = store.list_agents().await.unwrap().len();
         assert!(registered >= agents, "{registered} agents registered");
@@ -179,8 +189,9 @@ fn main() {
         );
         println!("  bare axum route:      {bare_rate:>9.0} reports/s");
         println!(
-            "  licmon ingestion:     {ingest_rate:>9.0} reports/s ({:.0} % of bare; target >= 50 %)",
-            100.0 * ingest_rate / bare_rate
+            "  licmon ingestion:     {ingest_rate:>9.0} reports/s committed ({:.0} % of bare; target >= 50 %); the last 200 came {:.0} ms before the last commit",
+            100.0 * ingest_rate / bare_rate,
+            (sent as f64 / ingest_rate - answered) * 1000.0
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     });

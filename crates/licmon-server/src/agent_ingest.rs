@@ -1,11 +1,21 @@
-//! Agent report ingestion: validation against the license servers, group commit into the store,
-//! and the loop that turns agent usage of **Agent applications** servers into history.
+//! Agent report ingestion: validation against the license servers, write-behind batches into
+//! the store, and the loop that turns agent usage of **Agent applications** servers into
+//! history.
 //!
 //! Invariants:
-//! - A report document is accepted (200) only once it is committed: handlers queue their batch
-//!   and wait for the writer, which takes everything queued (up to [`MAX_GROUP`] documents) and
-//!   writes it in one transaction — one commit for many agents under load, one per document
-//!   when idle. Two documents of one agent in one group are merged (newest report per server).
+//! - A report document is answered (200) once it is validated and queued; one writer per node
+//!   takes everything queued (up to [`MAX_GROUP`] documents) and writes it in one transaction,
+//!   so under load thousands of agents share a commit and no handler waits for the disk. Reports
+//!   are whole states that the agent's next report (30 s later) supersedes, so what a crash can
+//!   lose — the reports of the last commit in progress — is replaced by the next round; a clean
+//!   stop writes everything queued first ([`AgentIngest::flush`]).
+//! - The queue is bounded ([`QUEUE`]): when the database cannot keep up, handlers wait for room
+//!   (back-pressure), memory does not grow.
+//! - While the store refuses writes, reports are refused with 503 (the agent keeps them and
+//!   sends them again with backoff) instead of being accepted and lost; the writer retries the
+//!   group it holds. The refusal lasts [`WRITE_ATTEMPTS`] pauses after the last failure, then
+//!   reports are taken again so that the next write finds out whether the store is back.
+//! - Two documents of one agent in one group are merged (newest report per server).
 //! - Which servers exist and which have their End User source on is read through a cache of at
 //!   most [`SERVER_CACHE_TTL`]; switching a source off is honoured within that time on every
 //!   node.
@@ -24,22 +34,43 @@ use tokio::sync::{mpsc, oneshot, watch};
 /// How long the server list used for validation may be stale.
 pub const SERVER_CACHE_TTL: Duration = Duration::from_secs(2);
 /// Documents per transaction at most.
-pub const MAX_GROUP: usize = 1024;
+pub const MAX_GROUP: usize = 4096;
 /// Queued documents before handlers wait for room (back-pressure instead of memory growth).
-const QUEUE: usize = 8192;
+pub const QUEUE: usize = 8192;
+/// Attempts at writing one group while the store fails, a second apart, before it is dropped
+/// (logged); reports are refused with 503 meanwhile.
+const WRITE_ATTEMPTS: u32 = 5;
 
-type Reply = oneshot::Sender<Result<(), String>>;
+/// What the writer is asked to do, in order.
+enum Job {
+    Report(AgentReportBatch),
+    /// Answered once everything queued before it is written (or given up).
+    Flush(oneshot::Sender<()>),
+}
+
 /// License servers by id, as of when they were read.
 type ServerMap = Arc<HashMap<ServerId, LicenseServer>>;
 
 /// The ingestion state a node shares between its handlers (in [`crate::AppState`]).
 #[derive(Default)]
 pub struct AgentIngest {
-    writer: OnceLock<mpsc::Sender<(AgentReportBatch, Reply)>>,
+    writer: OnceLock<mpsc::Sender<Job>>,
     servers: Mutex<Option<(Instant, ServerMap)>>,
+    /// When the writer's last attempt failed, if it did and no attempt succeeded since.
+    failed_at: Arc<Mutex<Option<Instant>>>,
+    /// Pause between attempts at a group the store refused (1 s unless set for tests).
+    retry_pause: Option<Duration>,
 }
 
 impl AgentIngest {
+    /// An ingestion that pauses `retry_pause` between attempts at a refused write.
+    pub fn with_retry_pause(retry_pause: Duration) -> Self {
+        Self {
+            retry_pause: Some(retry_pause),
+            ..Self::default()
+        }
+    }
+
     /// The license servers by id, at most [`SERVER_CACHE_TTL`] old.
     pub async fn servers(
         &self,
@@ -67,27 +98,48 @@ impl AgentIngest {
         *self.servers.lock().expect("not poisoned") = None;
     }
 
-    /// Queues one agent's accepted reports and waits until they are committed.
+    /// Queues one agent's accepted reports for the writer (waiting for room when the queue is
+    /// full). Refused while the store refuses writes.
     pub async fn submit(
         &self,
         store: Arc<dyn Store>,
         status: StatusSettings,
         batch: AgentReportBatch,
     ) -> Result<(), String> {
+        let pause = self.retry_pause.unwrap_or(Duration::from_secs(1));
+        if self
+            .failed_at
+            .lock()
+            .expect("not poisoned")
+            .is_some_and(|at| at.elapsed() < pause * WRITE_ATTEMPTS)
+        {
+            return Err(UNAVAILABLE.to_string());
+        }
         let writer = self.writer.get_or_init(|| {
             let (tx, rx) = mpsc::channel(QUEUE);
-            tokio::spawn(write_loop(store, status, rx));
+            tokio::spawn(write_loop(store, status, rx, self.failed_at.clone(), pause));
             tx
         });
-        let (reply, done) = oneshot::channel();
         writer
-            .send((batch, reply))
+            .send(Job::Report(batch))
             .await
-            .map_err(|_| "the report writer has stopped".to_string())?;
-        done.await
-            .map_err(|_| "the report writer has stopped".to_string())?
+            .map_err(|_| "the report writer has stopped".to_string())
+    }
+
+    /// Waits until every report queued before this call is written (a clean stop calls it
+    /// after the web server has finished its requests; tests and benchmarks to read back).
+    pub async fn flush(&self) {
+        let Some(writer) = self.writer.get() else {
+            return;
+        };
+        let (done, wait) = oneshot::channel();
+        if writer.send(Job::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
     }
 }
+
+const UNAVAILABLE: &str = "licmon cannot store reports right now; send them again later";
 
 /// Merges documents of the same agent: the later one's identity, each server's newest report.
 fn merge(batches: Vec<AgentReportBatch>) -> Vec<AgentReportBatch> {
@@ -116,18 +168,56 @@ fn merge(batches: Vec<AgentReportBatch>) -> Vec<AgentReportBatch> {
     out
 }
 
+/// Writes one merged group, retrying while the store fails; `failed_at` tells the handlers.
+async fn write_group(
+    store: &dyn Store,
+    group: &[AgentReportBatch],
+    failed_at: &Mutex<Option<Instant>>,
+    pause: Duration,
+) -> bool {
+    for attempt in 1..=WRITE_ATTEMPTS {
+        match store.record_agent_reports(group).await {
+            Ok(()) => {
+                *failed_at.lock().expect("not poisoned") = None;
+                return true;
+            }
+            Err(e) => {
+                *failed_at.lock().expect("not poisoned") = Some(Instant::now());
+                tracing::error!(error = %e, attempt, reports = group.len(), "cannot store agent reports");
+                if attempt < WRITE_ATTEMPTS {
+                    tokio::time::sleep(pause).await;
+                }
+            }
+        }
+    }
+    tracing::error!(
+        reports = group.len(),
+        "agent reports dropped after {WRITE_ATTEMPTS} failed attempts; the agents' next reports replace them"
+    );
+    false
+}
+
 async fn write_loop(
     store: Arc<dyn Store>,
     status: StatusSettings,
-    mut rx: mpsc::Receiver<(AgentReportBatch, Reply)>,
+    mut rx: mpsc::Receiver<Job>,
+    failed_at: Arc<Mutex<Option<Instant>>>,
+    pause: Duration,
 ) {
-    let mut group = Vec::with_capacity(MAX_GROUP);
+    let mut jobs = Vec::with_capacity(MAX_GROUP);
     let gap = usage_tick(status.agent_window);
     // When this node last refreshed each server: skip the store's claim while it cannot win.
     let mut refreshed: HashMap<ServerId, Instant> = HashMap::new();
     let gap_std = gap.to_std().unwrap_or(Duration::from_secs(1)) * 9 / 10;
-    while rx.recv_many(&mut group, MAX_GROUP).await > 0 {
-        let (batches, replies): (Vec<_>, Vec<_>) = std::mem::take(&mut group).into_iter().unzip();
+    while rx.recv_many(&mut jobs, MAX_GROUP).await > 0 {
+        let mut batches = Vec::with_capacity(jobs.len());
+        let mut flushes = Vec::new();
+        for job in jobs.drain(..) {
+            match job {
+                Job::Report(b) => batches.push(b),
+                Job::Flush(done) => flushes.push(done),
+            }
+        }
         let touched: Vec<ServerId> = {
             let mut ids: Vec<ServerId> = batches
                 .iter()
@@ -139,19 +229,14 @@ async fn write_loop(
             ids.dedup();
             ids
         };
-        let result = store
-            .record_agent_reports(&merge(batches))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "cannot store agent reports");
-                "licmon cannot store reports right now; send them again later".to_string()
-            });
-        for reply in replies {
-            let _ = reply.send(result.clone());
+        let written = batches.is_empty()
+            || write_group(store.as_ref(), &merge(batches), &failed_at, pause).await;
+        for done in flushes {
+            let _ = done.send(());
         }
         // Agent applications servers show new usage without waiting for the next tick (at most
         // once per tick, so rollups keep one sample per tick).
-        if result.is_ok() {
+        if written {
             for id in touched {
                 if refreshed.get(&id).is_some_and(|at| at.elapsed() < gap_std) {
                     continue;
@@ -281,6 +366,56 @@ mod tests {
         let servers: Vec<ServerId> = merged[0].reports.iter().map(|r| r.server_id).collect();
         assert_eq!(servers, vec![1, 2, 3]);
         assert_eq!(merged[0].received_at.timestamp(), 2);
+    }
+
+    #[tokio::test]
+    async fn accepted_reports_are_written_by_flush_and_refused_while_the_store_fails() {
+        use licmon_core::server::LicenseServerInput;
+        use licmon_store::{AgentStore, DatabaseUrl, ServerStore, SqlStore};
+        let dir = tempfile::tempdir().unwrap();
+        let sql = Arc::new(
+            SqlStore::open(&DatabaseUrl::sqlite_in(dir.path()))
+                .await
+                .unwrap(),
+        );
+        let input = LicenseServerInput {
+            name: "cad".into(),
+            kind: "agent-apps".into(),
+            time_zone: Some("UTC".into()),
+            ..Default::default()
+        };
+        let server = sql
+            .create_server(&input.validate().unwrap(), Utc::now())
+            .await
+            .unwrap()
+            .id;
+        let store: Arc<dyn Store> = sql.clone();
+        let ingest = AgentIngest::with_retry_pause(Duration::from_millis(10));
+        let status = StatusSettings::default();
+        for i in 0..50 {
+            let mut doc = b(&format!("ws-{i}"), 100 + i, &[server]);
+            doc.received_at = Utc::now();
+            ingest.submit(store.clone(), status, doc).await.unwrap();
+        }
+        ingest.flush().await;
+        assert_eq!(sql.list_agents().await.unwrap().len(), 50, "all written");
+
+        // The database goes away: the queued report is retried, then dropped; from the first
+        // failure on, reports are refused so that agents keep them.
+        sql.close().await;
+        let doc = b("ws-late", 200, &[server]);
+        ingest.submit(store.clone(), status, doc).await.unwrap();
+        ingest.flush().await;
+        let refused = ingest
+            .submit(store.clone(), status, b("ws-later", 201, &[server]))
+            .await;
+        assert_eq!(refused, Err(UNAVAILABLE.to_string()));
+        // Later, reports are taken again: the next write finds out whether the store is back.
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        let taken = ingest
+            .submit(store.clone(), status, b("ws-retry", 202, &[server]))
+            .await;
+        assert_eq!(taken, Ok(()));
     }
 
     #[test]

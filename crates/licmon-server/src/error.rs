@@ -23,6 +23,8 @@ pub enum ApiError {
     PayloadTooLarge(String),
     /// 429: too many failed logins.
     TooManyRequests(String),
+    /// 503: licmon cannot do it right now (e.g. the database refuses writes); try again later.
+    Unavailable(String),
 }
 
 impl From<StoreError> for ApiError {
@@ -60,6 +62,9 @@ impl IntoResponse for ApiError {
             }
             ApiError::TooManyRequests(message) => {
                 (StatusCode::TOO_MANY_REQUESTS, json!({ "error": message }))
+            }
+            ApiError::Unavailable(message) => {
+                (StatusCode::SERVICE_UNAVAILABLE, json!({ "error": message }))
             }
             ApiError::Internal(message) => {
                 tracing::error!(%message, "request failed");

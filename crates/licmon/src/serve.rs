@@ -161,6 +161,7 @@ pub async fn run_node(
         stop_rx.clone(),
     ));
     let stop_for_server = stop_tx.clone();
+    let agent_reports = state.agents.clone();
     let served = crate::web::serve(&config, listener, state, async move {
         shutdown.await;
         tracing::info!("shutting down");
@@ -168,6 +169,8 @@ pub async fn run_node(
     })
     .await;
     let _ = stop_tx.send(true);
+    // Reports answered 200 but still queued are written before the database closes.
+    agent_reports.flush().await;
     if let Some(collector) = collector {
         let _ = collector.await;
     }

@@ -142,10 +142,11 @@ fn token_of(who: &Principal) -> Option<i64> {
 #[utoipa::path(post, path = "/api/v1/agent/reports", tag = "agents",
     request_body(content = String, description = "a licmon-protocol report document (JSON)", content_type = "application/json"),
     responses(
-        (status = 200, description = "stored", body = inline(AcceptedView)),
+        (status = 200, description = "accepted: validated and queued; written within moments (a clean stop writes the queue first)", body = inline(AcceptedView)),
         (status = 400, description = "malformed (with the reason)", body = super::openapi::ErrorBody),
         (status = 409, description = "a server's End User source is Disabled", body = super::openapi::ErrorBody),
-        (status = 413, description = "larger than 256 KiB", body = super::openapi::ErrorBody)))]
+        (status = 413, description = "larger than 256 KiB", body = super::openapi::ErrorBody),
+        (status = 503, description = "licmon cannot store reports right now; send them again later", body = super::openapi::ErrorBody)))]
 pub async fn post_reports(
     State(state): State<AppState>,
     who: Principal,
@@ -214,7 +215,7 @@ pub async fn post_reports(
         .agents
         .submit(state.store.clone(), state.status, batch)
         .await
-        .map_err(ApiError::Internal)?;
+        .map_err(ApiError::Unavailable)?;
     Ok(Json(Accepted {
         accepted: doc.reports.len(),
     }))
