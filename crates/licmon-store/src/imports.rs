@@ -318,6 +318,9 @@ impl ImportStore for SqlStore {
     }
 
     async fn commit_import_batch(&self, batch: &ImportBatch) -> StoreResult<BatchIds> {
+        if let Some(bulk) = &self.sqlite_bulk {
+            return bulk.commit(batch).await;
+        }
         let mut tx = self.write_tx().await?;
         let generation = bump_generation(&mut tx, batch).await?;
         let id = batch.server_id;
@@ -326,9 +329,10 @@ impl ImportStore for SqlStore {
         }
         let mut open_session_ids = vec![0; batch.open_sessions.len()];
         for (n, chunk) in batch.open_sessions.chunks(ROWS_PER_INSERT).enumerate() {
-            let ids = insert_open_sessions(&mut tx, id, chunk, self.backend).await?;
+            let first = n * ROWS_PER_INSERT;
+            let ids = insert_open_sessions(&mut tx, id, chunk, first, self.backend).await?;
             for (i, session_id) in ids {
-                open_session_ids[n * ROWS_PER_INSERT + i] = session_id;
+                open_session_ids[i] = session_id;
             }
         }
         for chunk in batch.session_ends.chunks(ROWS_PER_UPDATE) {
@@ -462,45 +466,139 @@ fn foreign_key_is_not_found(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// A parameter of the statements both import writers run: the SQL numbers them `$N` in order
+/// of first use, so SQLite's raw API (`sqlite_bulk.rs`) binds them by position as well.
+pub(crate) enum Param<'a> {
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(&'a str),
+}
+
+/// A statement of an import batch and its parameters.
+pub(crate) struct Statement<'a> {
+    pub sql: &'static str,
+    pub params: Vec<Param<'a>>,
+}
+
+impl<'a> Statement<'a> {
+    fn any_query(&'a self) -> AnyQuery<'a> {
+        let mut q = sqlx::query(self.sql);
+        for p in &self.params {
+            q = match p {
+                Param::Int(v) => q.bind(*v),
+                Param::OptInt(v) => q.bind(*v),
+                Param::Text(v) => q.bind(*v),
+            };
+        }
+        q
+    }
+}
+
+/// Takes the server's import generation from `batch.generation` to the next one (run it; one
+/// row changed = done).
+pub(crate) fn generation_update(batch: &ImportBatch) -> Statement<'static> {
+    Statement {
+        sql: "UPDATE import_state SET generation = $1, \
+              last_event_at = CASE WHEN $2 IS NULL THEN last_event_at \
+                  WHEN last_event_at IS NULL OR last_event_at < $2 THEN $2 \
+                  ELSE last_event_at END \
+              WHERE server_id = $3 AND generation = $4",
+        params: vec![
+            Param::Int(batch.generation + 1),
+            Param::OptInt(batch.last_event_at.map(millis)),
+            Param::Int(batch.server_id),
+            Param::Int(batch.generation),
+        ],
+    }
+}
+
+/// The server's first import generation, when [`generation_update`] found no row and the
+/// importer started from generation 0.
+pub(crate) fn generation_insert(batch: &ImportBatch) -> Option<Statement<'static>> {
+    (batch.generation == 0).then(|| Statement {
+        sql: "INSERT INTO import_state (server_id, generation, last_event_at) \
+              VALUES ($1, $2, $3) ON CONFLICT (server_id) DO NOTHING",
+        params: vec![
+            Param::Int(batch.server_id),
+            Param::Int(batch.generation + 1),
+            Param::OptInt(batch.last_event_at.map(millis)),
+        ],
+    })
+}
+
+/// Updates the batch's checkpoint (run it; no row changed = `NotFound`) or, when it has no id
+/// yet, inserts it (`RETURNING id`). `state` and `totals` are the checkpoint's JSON as text.
+pub(crate) fn checkpoint_write<'a>(
+    batch: &'a ImportBatch,
+    state: &'a str,
+    totals: &'a str,
+) -> Statement<'a> {
+    let c = &batch.checkpoint;
+    let now = Param::Int(millis(batch.now));
+    // file_name, head_len, head_hash, byte_offset, line_no, parser_state, totals.
+    let fields = [
+        Param::Text(&c.file_name),
+        Param::Int(c.head_len as i64),
+        Param::Text(&c.head_hash),
+        Param::Int(c.byte_offset as i64),
+        Param::Int(c.line_no as i64),
+        Param::Text(state),
+        Param::Text(totals),
+    ];
+    match c.id {
+        Some(existing) => Statement {
+            sql: "UPDATE import_checkpoints SET file_name = $1, head_len = $2, head_hash = $3, \
+                  byte_offset = $4, line_no = $5, parser_state = $6, totals = $7, \
+                  updated_at = $8 WHERE id = $9 AND server_id = $10",
+            params: fields
+                .into_iter()
+                .chain([now, Param::Int(existing), Param::Int(batch.server_id)])
+                .collect(),
+        },
+        None => Statement {
+            sql: "INSERT INTO import_checkpoints (server_id, format, file_name, head_len, \
+                  head_hash, byte_offset, line_no, parser_state, totals, created_at, updated_at) \
+                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+            params: [Param::Int(batch.server_id), Param::Text(&c.format)]
+                .into_iter()
+                .chain(fields)
+                .chain([now])
+                .collect(),
+        },
+    }
+}
+
 /// Takes the server's import generation from `batch.generation` to the next one, or fails with
 /// `Conflict` when another import committed in between.
 async fn bump_generation(tx: &mut Transaction<'_, Any>, batch: &ImportBatch) -> StoreResult<i64> {
-    let next = batch.generation + 1;
-    let last = batch.last_event_at.map(millis);
-    let done = sqlx::query(
-        "UPDATE import_state SET generation = $1, \
-         last_event_at = CASE WHEN $2 IS NULL THEN last_event_at \
-             WHEN last_event_at IS NULL OR last_event_at < $2 THEN $2 ELSE last_event_at END \
-         WHERE server_id = $3 AND generation = $4",
-    )
-    .bind(next)
-    .bind(last)
-    .bind(batch.server_id)
-    .bind(batch.generation)
-    .execute(&mut **tx)
-    .await?;
-    if done.rows_affected() == 1 {
-        return Ok(next);
+    let update = generation_update(batch);
+    if update.any_query().execute(&mut **tx).await?.rows_affected() == 1 {
+        return Ok(batch.generation + 1);
     }
-    if batch.generation == 0 {
-        let inserted = sqlx::query(
-            "INSERT INTO import_state (server_id, generation, last_event_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (server_id) DO NOTHING",
-        )
-        .bind(batch.server_id)
-        .bind(next)
-        .bind(last)
-        .execute(&mut **tx)
-        .await
-        .map_err(foreign_key_is_not_found)?;
-        if inserted.rows_affected() == 1 {
-            return Ok(next);
+    if let Some(insert) = generation_insert(batch) {
+        let done = insert
+            .any_query()
+            .execute(&mut **tx)
+            .await
+            .map_err(foreign_key_is_not_found)?;
+        if done.rows_affected() == 1 {
+            return Ok(batch.generation + 1);
         }
     }
-    Err(StoreError::Conflict(
+    Err(generation_conflict())
+}
+
+pub(crate) fn generation_conflict() -> StoreError {
+    StoreError::Conflict(
         "another import of this license server committed in the meantime; run the import again"
             .into(),
-    ))
+    )
+}
+
+/// `session_key` of the `i`th open session of a batch: it carries the index through
+/// RETURNING, which promises no order (imports use the column for nothing else).
+pub(crate) fn open_session_key(i: usize) -> String {
+    format!("open#{i}")
 }
 
 const SESSION_COLUMNS: &str = "INSERT INTO sessions (server_id, source, session_key, feature, \
@@ -564,15 +662,16 @@ fn bind_session<'q>(
         .bind(s.ended_at.map(millis))
 }
 
-/// Inserts sessions that are still open; returns (index in `rows`, id). The index travels in
-/// `session_key` (unused by imports otherwise), as RETURNING promises no order.
+/// Inserts sessions that are still open, the batch's from index `first` on; returns (index in
+/// the batch, id). The index travels in `session_key` ([`open_session_key`]).
 async fn insert_open_sessions(
     tx: &mut Transaction<'_, Any>,
     id: ServerId,
     rows: &[NewSession],
+    first: usize,
     backend: Backend,
 ) -> StoreResult<Vec<(usize, i64)>> {
-    let keys: Vec<String> = (0..rows.len()).map(|i| format!("open#{i}")).collect();
+    let keys: Vec<String> = (first..first + rows.len()).map(open_session_key).collect();
     let mut sql = String::from(SESSION_COLUMNS);
     placeholders(&mut sql, rows.len(), 12, backend);
     sql.push_str(" RETURNING id, session_key");
@@ -591,7 +690,7 @@ async fn insert_open_sessions(
             let i = key
                 .strip_prefix("open#")
                 .and_then(|i| i.parse::<usize>().ok())
-                .filter(|i| *i < rows.len())
+                .filter(|i| (first..first + rows.len()).contains(i))
                 .ok_or_else(|| StoreError::Corrupt(format!("unexpected session key {key}")))?;
             Ok((i, r.try_get("id")?))
         })
@@ -707,48 +806,22 @@ async fn insert_pending_denials(
 }
 
 async fn write_checkpoint(tx: &mut Transaction<'_, Any>, batch: &ImportBatch) -> StoreResult<i64> {
-    let c = &batch.checkpoint;
-    let now = millis(batch.now);
-    let state = c.parser_state.to_string();
-    let totals = c.totals.to_string();
-    if let Some(existing) = c.id {
-        let done = sqlx::query(
-            "UPDATE import_checkpoints SET file_name = $1, head_len = $2, head_hash = $3, \
-             byte_offset = $4, line_no = $5, parser_state = $6, totals = $7, updated_at = $8 \
-             WHERE id = $9 AND server_id = $10",
-        )
-        .bind(&c.file_name)
-        .bind(c.head_len as i64)
-        .bind(&c.head_hash)
-        .bind(c.byte_offset as i64)
-        .bind(c.line_no as i64)
-        .bind(state)
-        .bind(totals)
-        .bind(now)
-        .bind(existing)
-        .bind(batch.server_id)
-        .execute(&mut **tx)
-        .await?;
-        crate::rows::touched(&done)?;
+    let (state, totals) = checkpoint_json(batch);
+    let statement = checkpoint_write(batch, &state, &totals);
+    if let Some(existing) = batch.checkpoint.id {
+        crate::rows::touched(&statement.any_query().execute(&mut **tx).await?)?;
         return Ok(existing);
     }
-    let row = sqlx::query(
-        "INSERT INTO import_checkpoints (server_id, format, file_name, head_len, head_hash, \
-         byte_offset, line_no, parser_state, totals, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
-    )
-    .bind(batch.server_id)
-    .bind(&c.format)
-    .bind(&c.file_name)
-    .bind(c.head_len as i64)
-    .bind(&c.head_hash)
-    .bind(c.byte_offset as i64)
-    .bind(c.line_no as i64)
-    .bind(state)
-    .bind(totals)
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await
-    .map_err(foreign_key_is_not_found)?;
+    let row = statement
+        .any_query()
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(foreign_key_is_not_found)?;
     Ok(row.try_get("id")?)
+}
+
+/// The checkpoint's parser state and totals as JSON text.
+pub(crate) fn checkpoint_json(batch: &ImportBatch) -> (String, String) {
+    let c = &batch.checkpoint;
+    (c.parser_state.to_string(), c.totals.to_string())
 }

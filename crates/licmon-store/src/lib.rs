@@ -23,6 +23,7 @@ mod preferences;
 mod rows;
 mod servers;
 mod session_totals;
+mod sqlite_bulk;
 mod traits;
 mod url;
 
@@ -64,6 +65,8 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite files only: the import batch writer (`sqlite_bulk.rs`).
+    sqlite_bulk: Option<sqlite_bulk::SqliteBulk>,
 }
 
 impl SqlStore {
@@ -118,6 +121,7 @@ impl SqlStore {
         let store = Self {
             pool,
             backend: url.backend,
+            sqlite_bulk: url.sqlite_path.as_deref().map(sqlite_bulk::SqliteBulk::new),
         };
         store.migrate().await?;
         Ok(store)
@@ -147,6 +151,9 @@ impl SqlStore {
     }
 
     pub async fn close(&self) {
+        if let Some(bulk) = &self.sqlite_bulk {
+            bulk.close().await;
+        }
         self.pool.close().await;
     }
 }
