@@ -6,6 +6,7 @@
 //!
 //! Run: `cargo bench -p licmon-import --bench import`
 //! Quick: `LICMON_BENCH_BYTES=100000000 cargo bench -p licmon-import --bench import`
+//! Parsing only (no database steps): `LICMON_BENCH_PARSE_ONLY=1`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -137,6 +138,9 @@ fn main() {
     assert_eq!(lines, generated.lines);
     report("parse only", parse, bytes, events);
     println!("{:<22} {:.1}× wc -l", "", parse / wc);
+    if std::env::var_os("LICMON_BENCH_PARSE_ONLY").is_some_and(|v| !v.is_empty() && v != "0") {
+        return;
+    }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -285,30 +285,32 @@ pub fn secs(s: u32) -> Duration {
     Duration::seconds(i64::from(s))
 }
 
-/// Reads and parses a file the way an import does, without storing anything: the parsing
-/// share of an import, for the benchmark. Returns (lines, events).
+/// Reads and parses a file the way an import does (block reader, line cap, NUL check, events
+/// into a batch that is emptied as a writer would take it), without storing anything: the
+/// parsing share of an import, for the benchmark. Returns (lines, events).
 #[doc(hidden)]
 pub fn parse_only(path: &std::path::Path, format: LogFormat) -> std::io::Result<(u64, u64)> {
     let file = std::fs::File::open(path)?;
-    let mut reader = reader::LineReader::new(
-        std::io::BufReader::with_capacity(1 << 20, file),
-        usize::MAX,
-        0,
-        0,
-    );
+    let max_line = ImportSettings::default().max_line_bytes;
+    let mut reader = reader::LineReader::new(file, max_line, 0, 0);
     let mut parser = format.parser(chrono_tz::UTC);
-    let (mut events, mut diags) = (Vec::with_capacity(4096), Vec::new());
+    let (mut events, mut diags) = (licmon_parse::EventBatch::new(), Vec::new());
     let (mut lines, mut total) = (0u64, 0u64);
+    let invalid = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
     loop {
         let line = match reader.next_line() {
             Ok(Some(line)) => line,
             Ok(None) => break,
             Err(reader::ReadError::Io(e)) => return Err(e),
-            Err(reader::ReadError::TooLong(..)) => unreachable!("no cap"),
+            Err(reader::ReadError::TooLong(n, _)) => {
+                return Err(invalid(format!("line {n}: longer than {max_line} bytes")));
+            }
         };
+        if line.nul {
+            return Err(invalid(format!("line {}: a NUL byte", line.number)));
+        }
         lines += 1;
-        let text = String::from_utf8_lossy(line.bytes);
-        parser.push_line(line.number as usize, &text, &mut events, &mut diags);
+        parser.push_line(line.number as usize, &line.text, &mut events, &mut diags);
         if events.len() >= 4096 {
             total += events.len() as u64;
             events.clear();

@@ -3,9 +3,9 @@
 //! channel, so parsing and database writes overlap and memory stays constant.
 
 use std::fs::File;
-use std::io::{BufReader, Seek, SeekFrom};
+use std::io::{Seek, SeekFrom};
 
-use licmon_parse::{Diagnostic, LogEvent, LogFormat};
+use licmon_parse::{Diagnostic, EventBatch, LogFormat};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -13,7 +13,7 @@ use crate::reader::{LineReader, ReadError};
 use crate::sniff::looks_like;
 
 pub struct Parsed {
-    pub events: Vec<LogEvent>,
+    pub events: EventBatch,
     pub diagnostics: Vec<Diagnostic>,
     pub lines: u64,
     pub bytes: u64,
@@ -62,16 +62,11 @@ fn parse(job: &mut Job, tx: &mpsc::Sender<Msg>) -> Result<(), String> {
         .seek(SeekFrom::Start(job.start_offset))
         .map_err(|e| format!("{name}: cannot read: {e}"))?;
     let file = job.file.try_clone().map_err(|e| format!("{name}: {e}"))?;
-    let mut reader = LineReader::new(
-        BufReader::with_capacity(1 << 20, file),
-        job.max_line_bytes,
-        job.start_offset,
-        job.start_line,
-    );
+    let mut reader = LineReader::new(file, job.max_line_bytes, job.start_offset, job.start_line);
     let mut detecting = job.start_offset == 0;
     let mut nonblank = 0usize;
     let mut first_line: Option<(u64, String)> = None;
-    let mut batch = new_batch(job.batch_lines);
+    let mut batch = new_batch(job.batch_lines.min(1 << 16), 0);
     let mut batch_start = job.start_offset;
     let send = |b: Parsed| tx.blocking_send(Msg::Batch(b)).map_err(|_| String::new());
     loop {
@@ -92,7 +87,7 @@ fn parse(job: &mut Job, tx: &mpsc::Sender<Msg>) -> Result<(), String> {
             Err(ReadError::Io(e)) => return Err(format!("{name}: cannot read: {e}")),
         };
         let (number, start) = (line.number, line.start);
-        if memchr::memchr(0, line.bytes).is_some() {
+        if line.nul {
             if !detecting {
                 let b = finish_partial(&mut batch, start, number - 1, &*parser);
                 send(b)?;
@@ -124,7 +119,7 @@ fn parse(job: &mut Job, tx: &mpsc::Sender<Msg>) -> Result<(), String> {
             }
             return Ok(());
         }
-        let text = String::from_utf8_lossy(line.bytes);
+        let text = line.text;
         let before = batch.events.len();
         parser.push_line(
             number as usize,
@@ -171,9 +166,10 @@ fn wrong_format(name: &str, job: &Job, first: &Option<(u64, String)>, seen: usiz
     )
 }
 
-fn new_batch(lines: usize) -> Parsed {
+/// An empty batch with room for `events` events holding `text_bytes` bytes of strings.
+fn new_batch(events: usize, text_bytes: usize) -> Parsed {
     Parsed {
-        events: Vec::with_capacity(lines.min(1 << 16)),
+        events: EventBatch::with_capacity(events, text_bytes),
         diagnostics: Vec::new(),
         lines: 0,
         bytes: 0,
@@ -183,13 +179,14 @@ fn new_batch(lines: usize) -> Parsed {
     }
 }
 
-fn finish_batch<R: std::io::BufRead>(
+fn finish_batch<R: std::io::Read>(
     batch: &mut Parsed,
     batch_start: u64,
     reader: &LineReader<R>,
     parser: &(dyn licmon_parse::LogParser + Send),
 ) -> Parsed {
-    let mut b = std::mem::replace(batch, new_batch(batch.events.capacity()));
+    let next = new_batch(batch.events.capacity(), batch.events.text_len());
+    let mut b = std::mem::replace(batch, next);
     b.end_offset = reader.offset();
     b.end_line = reader.line_no();
     b.bytes = b.end_offset - batch_start;
@@ -204,7 +201,7 @@ fn finish_partial(
     line_no: u64,
     parser: &(dyn licmon_parse::LogParser + Send),
 ) -> Parsed {
-    let mut b = std::mem::replace(batch, new_batch(0));
+    let mut b = std::mem::replace(batch, new_batch(0, 0));
     b.end_offset = offset;
     b.end_line = line_no;
     b.parser_state = parser.checkpoint();

@@ -154,7 +154,7 @@ pub async fn run(
             batch_totals.diagnostic(d);
         }
         // Events carry no line number: skips found here are reported at the batch's end line.
-        for event in parsed.events {
+        for event in parsed.events.iter() {
             rebuilder.push(event, &mut batch_totals, parsed.end_line);
         }
         if let Some(previous) = inflight.take() {

@@ -17,7 +17,7 @@ use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use chrono::{DateTime, Duration, Utc};
-use licmon_parse::{EventKind, LogEvent};
+use licmon_parse::{EventKind, EventRef};
 use licmon_store::{ImportResume, NewDenial, NewSession};
 
 use crate::summary::Totals;
@@ -97,6 +97,10 @@ impl Fx {
 }
 
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+
+fn session_key(e: &EventRef<'_>) -> SessionKey {
+    (e.feature.to_owned(), e.user.to_owned(), e.host.to_owned())
+}
 
 fn user_key(feature: &str, user: &str) -> UserKey {
     let mut h = Fx::default();
@@ -215,7 +219,7 @@ impl Rebuilder {
         self.open.values().map(VecDeque::len).sum()
     }
 
-    pub fn push(&mut self, e: LogEvent, totals: &mut Totals, line: u64) {
+    pub fn push(&mut self, e: EventRef<'_>, totals: &mut Totals, line: u64) {
         totals.count_event(e.kind);
         let now = self.max_time.map_or(e.time, |m| m.max(e.time));
         self.max_time = Some(now);
@@ -234,11 +238,11 @@ impl Rebuilder {
         }
     }
 
-    fn out(&mut self, e: LogEvent, totals: &mut Totals) {
+    fn out(&mut self, e: EventRef<'_>, totals: &mut Totals) {
         totals.sessions += 1;
         let window = self.window;
         let oldest_denial = self.max_time.unwrap_or(e.time) - window.after - SLACK;
-        let key = user_key(&e.feature, &e.user);
+        let key = user_key(e.feature, e.user);
         let mut retried = Vec::new();
         let mut late = Vec::new();
         self.pending.retain_mut(|p| {
@@ -267,7 +271,7 @@ impl Rebuilder {
         self.recent_outs.entry(key).or_default().push(e.time);
         self.seq += 1;
         self.open
-            .entry((e.feature, e.user, e.host))
+            .entry(session_key(&e))
             .or_default()
             .push_back(Open {
                 seq: self.seq,
@@ -278,8 +282,8 @@ impl Rebuilder {
             });
     }
 
-    fn checkin(&mut self, e: LogEvent, totals: &mut Totals, line: u64) {
-        let key = (e.feature, e.user, e.host);
+    fn checkin(&mut self, e: EventRef<'_>, totals: &mut Totals, line: u64) {
+        let key = session_key(&e);
         let Some(queue) = self.open.get_mut(&key) else {
             totals.skip(
                 "IN without an open OUT (checked out before the imported log)",
@@ -342,10 +346,10 @@ impl Rebuilder {
         }
     }
 
-    fn denied(&mut self, e: LogEvent, totals: &mut Totals) {
+    fn denied(&mut self, e: EventRef<'_>, totals: &mut Totals) {
         totals.denials += 1;
         let oldest_out = self.max_time.unwrap_or(e.time) - self.window.before - SLACK;
-        let key = user_key(&e.feature, &e.user);
+        let key = user_key(e.feature, e.user);
         let retry = self.recent_outs.get(&key).is_some_and(|outs| {
             outs.iter()
                 .any(|&o| o >= oldest_out && self.window.contains(e.time, o))
@@ -359,11 +363,11 @@ impl Rebuilder {
             id: None,
             row: Some(NewDenial {
                 at: e.time,
-                feature: e.feature,
-                user: e.user,
-                host: e.host,
+                feature: e.feature.to_owned(),
+                user: e.user.to_owned(),
+                host: e.host.to_owned(),
                 count: e.count,
-                reason: e.reason,
+                reason: e.reason.map(str::to_owned),
                 retry,
             }),
         });

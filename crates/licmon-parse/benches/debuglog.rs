@@ -5,8 +5,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use licmon_parse::LogParser;
 use licmon_parse::flexnet_debuglog::DebugLogParser;
+use licmon_parse::{EventBatch, LogParser};
 
 const TARGET_BYTES: usize = 100 * 1024 * 1024;
 
@@ -54,7 +54,7 @@ fn count_lines(buf: &str) -> usize {
 
 fn parse(buf: &str) -> (usize, usize) {
     let mut parser = DebugLogParser::new(chrono_tz::Europe::Berlin);
-    let (mut events, mut diags) = (Vec::with_capacity(1024), Vec::new());
+    let (mut events, mut diags) = (EventBatch::with_capacity(1024, 64 * 1024), Vec::new());
     let mut total = 0;
     for (i, line) in buf.lines().enumerate() {
         parser.push_line(i + 1, line, &mut events, &mut diags);

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::flexnet_debuglog::clock::LocalClock;
 use crate::flexnet_debuglog::kind_from_name;
-use crate::{Diagnostic, LogEvent, LogParser};
+use crate::{Diagnostic, EventSink, LogEvent, LogParser};
 
 const MAX_FIELDS: usize = 16;
 const CHECKPOINT_VERSION: u64 = 1;
@@ -200,7 +200,7 @@ impl LogParser for CsvEventParser {
         &mut self,
         line_no: usize,
         line: &str,
-        events: &mut Vec<LogEvent>,
+        events: &mut dyn EventSink,
         diagnostics: &mut Vec<Diagnostic>,
     ) {
         let line = line.strip_suffix('\r').unwrap_or(line);
@@ -224,7 +224,7 @@ impl LogParser for CsvEventParser {
         match self.columns {
             None => self.header(line_no, fields, diagnostics),
             Some(columns) => match self.row(&columns, fields) {
-                Ok(event) => events.push(event),
+                Ok(event) => events.push_event(event.as_ref()),
                 Err(what) => diagnostics.push(Diagnostic::new(line_no, what)),
             },
         }

@@ -105,18 +105,19 @@ impl StatusFormat {
 /// constant memory. Its state (e.g. the current date of a FlexNet debug log, which has times
 /// only) can be saved with an import checkpoint and restored to resume at a byte offset.
 pub trait LogParser {
-    /// Feed one line without its line terminator; `line_no` is 1-based.
+    /// Feed one line without its line terminator; `line_no` is 1-based. Events go to `events`:
+    /// a `Vec<LogEvent>` or, where speed matters, an [`EventBatch`].
     fn push_line(
         &mut self,
         line_no: usize,
         line: &str,
-        events: &mut Vec<LogEvent>,
+        events: &mut dyn EventSink,
         diagnostics: &mut Vec<Diagnostic>,
     );
 
     /// End of input: emit anything held back (e.g. an event waiting to see whether the next
     /// line continues it). A live log that may still grow is not finished.
-    fn finish(&mut self, _events: &mut Vec<LogEvent>, _diagnostics: &mut Vec<Diagnostic>) {}
+    fn finish(&mut self, _events: &mut dyn EventSink, _diagnostics: &mut Vec<Diagnostic>) {}
 
     /// The state to store with a checkpoint (small JSON).
     fn checkpoint(&self) -> serde_json::Value;

@@ -17,7 +17,7 @@ use chrono_tz::Tz;
 use serde_json::{Value, json};
 
 use crate::flexnet_debuglog::clock::LocalClock;
-use crate::{Diagnostic, EventKind, LogEvent, LogParser};
+use crate::{Diagnostic, EventKind, EventRef, EventSink, LogParser};
 
 const CHECKPOINT_VERSION: u64 = 1;
 
@@ -94,7 +94,7 @@ impl LogParser for LmxLogParser {
         &mut self,
         line_no: usize,
         line: &str,
-        events: &mut Vec<LogEvent>,
+        events: &mut dyn EventSink,
         diagnostics: &mut Vec<Diagnostic>,
     ) {
         let line = line.strip_suffix('\r').unwrap_or(line);
@@ -115,14 +115,14 @@ impl LogParser for LmxLogParser {
             )),
             Some(Ok(c)) => {
                 let time = self.clock.local_to_utc(local);
-                events.push(LogEvent {
+                events.push_event(EventRef {
                     kind: c.kind,
                     time,
-                    feature: c.feature.to_owned(),
-                    user: c.user.to_owned(),
-                    host: c.host.to_owned(),
+                    feature: c.feature,
+                    user: c.user,
+                    host: c.host,
                     count: 1,
-                    reason: c.reason.map(str::to_owned),
+                    reason: c.reason,
                 });
             }
         }

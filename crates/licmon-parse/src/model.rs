@@ -229,3 +229,175 @@ pub struct LogEvent {
     pub count: u64,
     pub reason: Option<String>,
 }
+
+impl LogEvent {
+    pub fn as_ref(&self) -> EventRef<'_> {
+        EventRef {
+            kind: self.kind,
+            time: self.time,
+            feature: &self.feature,
+            user: &self.user,
+            host: &self.host,
+            count: self.count,
+            reason: self.reason.as_deref(),
+        }
+    }
+}
+
+/// A [`LogEvent`] whose text is borrowed (from the parsed line, a parser's buffer or an
+/// [`EventBatch`]); it serialises the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct EventRef<'a> {
+    pub kind: EventKind,
+    pub time: DateTime<Utc>,
+    pub feature: &'a str,
+    pub user: &'a str,
+    pub host: &'a str,
+    pub count: u64,
+    pub reason: Option<&'a str>,
+}
+
+impl EventRef<'_> {
+    pub fn to_owned(&self) -> LogEvent {
+        LogEvent {
+            kind: self.kind,
+            time: self.time,
+            feature: self.feature.to_owned(),
+            user: self.user.to_owned(),
+            host: self.host.to_owned(),
+            count: self.count,
+            reason: self.reason.map(str::to_owned),
+        }
+    }
+}
+
+/// Where a [`crate::LogParser`] puts the events it reads: a `Vec<LogEvent>` (each event owns its
+/// strings) or an [`EventBatch`] (one text buffer for many events).
+pub trait EventSink {
+    fn push_event(&mut self, event: EventRef<'_>);
+}
+
+impl EventSink for Vec<LogEvent> {
+    fn push_event(&mut self, event: EventRef<'_>) {
+        self.push(event.to_owned());
+    }
+}
+
+/// Events that share one text buffer: pushing an event copies its strings to the end of the
+/// buffer, so a batch of many events costs two growing allocations instead of three or four
+/// per event, and [`EventBatch::clear`] keeps both for the next batch. `Send`, so a batch can be
+/// parsed on one thread and consumed on another.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventBatch {
+    text: String,
+    events: Vec<Slot>,
+}
+
+/// One event of a batch: its strings are consecutive in the batch's text, `start..feature`,
+/// `feature..user`, `user..host`, `host..reason` (byte offsets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slot {
+    kind: EventKind,
+    has_reason: bool,
+    time: DateTime<Utc>,
+    count: u64,
+    start: usize,
+    feature: usize,
+    user: usize,
+    host: usize,
+    reason: usize,
+}
+
+impl EventBatch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Room for `events` events with `text_bytes` bytes of strings in all.
+    pub fn with_capacity(events: usize, text_bytes: usize) -> Self {
+        Self {
+            text: String::with_capacity(text_bytes),
+            events: Vec::with_capacity(events),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// Events' capacity (to size the next batch like this one).
+    pub fn capacity(&self) -> usize {
+        self.events.capacity()
+    }
+
+    /// Bytes of text the events hold.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// Empty the batch and keep its memory.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.events.clear();
+    }
+
+    pub fn push(&mut self, e: EventRef<'_>) {
+        let start = self.text.len();
+        self.text.push_str(e.feature);
+        let feature = self.text.len();
+        self.text.push_str(e.user);
+        let user = self.text.len();
+        self.text.push_str(e.host);
+        let host = self.text.len();
+        self.text.push_str(e.reason.unwrap_or(""));
+        self.events.push(Slot {
+            kind: e.kind,
+            has_reason: e.reason.is_some(),
+            time: e.time,
+            count: e.count,
+            start,
+            feature,
+            user,
+            host,
+            reason: self.text.len(),
+        });
+    }
+
+    pub fn get(&self, i: usize) -> Option<EventRef<'_>> {
+        self.events.get(i).map(|s| self.view(s))
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = EventRef<'_>> + '_ {
+        self.events.iter().map(|s| self.view(s))
+    }
+
+    /// Every event as an owned [`LogEvent`].
+    pub fn to_vec(&self) -> Vec<LogEvent> {
+        self.iter().map(|e| e.to_owned()).collect()
+    }
+
+    fn view(&self, s: &Slot) -> EventRef<'_> {
+        // The offsets were taken between `push_str` calls, so they are in bounds and on char
+        // boundaries; `get` keeps that a checked fact rather than an assumption.
+        let text = |a: usize, b: usize| self.text.get(a..b).unwrap_or("");
+        EventRef {
+            kind: s.kind,
+            time: s.time,
+            feature: text(s.start, s.feature),
+            user: text(s.feature, s.user),
+            host: text(s.user, s.host),
+            count: s.count,
+            reason: s.has_reason.then(|| text(s.host, s.reason)),
+        }
+    }
+}
+
+impl EventSink for EventBatch {
+    fn push_event(&mut self, event: EventRef<'_>) {
+        self.push(event);
+    }
+}

@@ -23,7 +23,7 @@ use chrono_tz::Tz;
 use serde_json::{Value, json};
 
 use crate::flexnet_debuglog::clock::{LocalClock, parse_mdy, parse_time_of_day};
-use crate::{Diagnostic, EventKind, LogEvent, LogParser};
+use crate::{Diagnostic, EventKind, EventRef, EventSink, LogParser};
 
 const MAX_TOKENS: usize = 32;
 const CHECKPOINT_VERSION: u64 = 1;
@@ -183,7 +183,7 @@ impl ReportLogParser {
         &mut self,
         n: usize,
         t: &Tokens<'_>,
-        events: &mut Vec<LogEvent>,
+        events: &mut dyn EventSink,
         diags: &mut Vec<Diagnostic>,
     ) {
         let keyword = t.get(0);
@@ -218,7 +218,7 @@ impl ReportLogParser {
         t: &Tokens<'_>,
         kind: EventKind,
         lay: &Layout,
-        events: &mut Vec<LogEvent>,
+        events: &mut dyn EventSink,
         diags: &mut Vec<Diagnostic>,
     ) {
         let Some(count) = t.get(lay.count).parse::<u64>().ok() else {
@@ -266,14 +266,14 @@ impl ReportLogParser {
         self.track_handle(kind, handle, &holder);
         let reason = reason(kind, t, lay);
         let time = self.clock.local_to_utc(local);
-        events.push(LogEvent {
+        events.push_event(EventRef {
             kind,
             time,
-            feature: holder.feature,
-            user: holder.user,
-            host: holder.host,
+            feature: &holder.feature,
+            user: &holder.user,
+            host: &holder.host,
             count,
-            reason,
+            reason: reason.as_deref(),
         });
     }
 
@@ -305,7 +305,7 @@ impl ReportLogParser {
         &mut self,
         n: usize,
         t: &Tokens<'_>,
-        events: &mut Vec<LogEvent>,
+        events: &mut dyn EventSink,
         diags: &mut Vec<Diagnostic>,
     ) {
         let (Some(date), Some(time)) = (parse_mdy(t.get(2)), parse_time_of_day(t.get(3))) else {
@@ -318,12 +318,12 @@ impl ReportLogParser {
         self.clock.set_date(date, time);
         self.handles.clear(); // a restarted server hands out new handles
         let time = self.clock.local_to_utc(date.and_time(time));
-        events.push(LogEvent {
+        events.push_event(EventRef {
             kind: EventKind::Start,
             time,
-            feature: String::new(),
-            user: String::new(),
-            host: t.get(1).to_owned(),
+            feature: "",
+            user: "",
+            host: t.get(1),
             count: 0,
             reason: None,
         });
@@ -333,7 +333,7 @@ impl ReportLogParser {
         &mut self,
         n: usize,
         t: &Tokens<'_>,
-        events: &mut Vec<LogEvent>,
+        events: &mut dyn EventSink,
         diags: &mut Vec<Diagnostic>,
     ) {
         let Some(local) = self.dated(t.get(3), t.get(4)) else {
@@ -344,12 +344,12 @@ impl ReportLogParser {
             return;
         };
         let time = self.clock.local_to_utc(local);
-        events.push(LogEvent {
+        events.push_event(EventRef {
             kind: EventKind::Shutdown,
             time,
-            feature: String::new(),
-            user: t.get(1).to_owned(),
-            host: t.get(2).to_owned(),
+            feature: "",
+            user: t.get(1),
+            host: t.get(2),
             count: 0,
             reason: None,
         });
@@ -452,7 +452,7 @@ impl LogParser for ReportLogParser {
         &mut self,
         line_no: usize,
         line: &str,
-        events: &mut Vec<LogEvent>,
+        events: &mut dyn EventSink,
         diagnostics: &mut Vec<Diagnostic>,
     ) {
         let line = line.strip_suffix('\r').unwrap_or(line);

@@ -24,11 +24,11 @@
 pub(crate) mod clock;
 mod line;
 
-use chrono::NaiveTime;
+use chrono::{DateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde_json::{Value, json};
 
-use crate::{Diagnostic, EventKind, LogEvent, LogParser};
+use crate::{Diagnostic, EventKind, EventRef, EventSink, LogEvent, LogParser};
 use clock::{LocalClock, parse_time_of_day};
 use line::{Prefixed, apply_group, banner, event_keyword, license_count, paren_group, parse_body};
 
@@ -40,7 +40,9 @@ const CHECKPOINT_VERSION: u64 = 1;
 
 pub struct DebugLogParser {
     clock: LocalClock,
-    pending: Option<Pending>,
+    /// The event waiting for its possible continuation lines (when `pending.active`). Kept
+    /// between events so that its string buffers are reused rather than allocated per event.
+    pending: Pending,
     /// The last daemon name seen and its [`daemon_key`]: a log comes from a handful of daemons,
     /// so a comparison usually replaces hashing the name on every line. Not part of the state.
     last_daemon: (String, u64),
@@ -49,6 +51,8 @@ pub struct DebugLogParser {
 /// An event waiting to see whether the next line continues it.
 #[derive(Debug, Clone)]
 struct Pending {
+    /// There is a pending event; when false `event` is a finished event's leftovers.
+    active: bool,
     event: LogEvent,
     /// The line gave a `(N licenses)`; a continuation cannot give another.
     count_given: bool,
@@ -64,15 +68,16 @@ impl DebugLogParser {
     pub fn new(tz: Tz) -> Self {
         Self {
             clock: LocalClock::new(tz),
-            pending: None,
+            pending: Pending::idle(),
             last_daemon: (String::new(), daemon_key("")),
         }
     }
 
     /// Emit the pending event, if any: call at the end of a complete file.
-    pub fn finish(&mut self, events: &mut Vec<LogEvent>) {
-        if let Some(p) = self.pending.take() {
-            events.push(p.into_event());
+    pub fn finish(&mut self, events: &mut dyn EventSink) {
+        if self.pending.active {
+            self.pending.active = false;
+            events.push_event(self.pending.event());
         }
     }
 
@@ -80,7 +85,7 @@ impl DebugLogParser {
         &mut self,
         n: usize,
         p: Prefixed<'_>,
-        events: &mut Vec<LogEvent>,
+        events: &mut dyn EventSink,
         diags: &mut Vec<Diagnostic>,
     ) {
         let local = self.clock.advance(p.time);
@@ -100,23 +105,7 @@ impl DebugLogParser {
             match parse_body(body) {
                 Some(b) => {
                     let time = self.clock.local_to_utc(local);
-                    let event = LogEvent {
-                        kind,
-                        time,
-                        feature: b.feature.to_owned(),
-                        user: b.user.to_owned(),
-                        host: b.host.to_owned(),
-                        count: b.count.unwrap_or(1),
-                        reason: b.reason.map(str::to_owned),
-                    };
-                    self.pending = Some(Pending {
-                        event,
-                        count_given: b.count.is_some(),
-                        reason_open: b.reason_open,
-                        daemon_key: key,
-                        time_of_day: p.time,
-                        continuations: 0,
-                    });
+                    self.pending.start(kind, time, &b, key, p.time);
                 }
                 None => diags.push(Diagnostic::new(
                     n,
@@ -130,7 +119,7 @@ impl DebugLogParser {
 
     /// Date lines, the lmgrd banner (Start) and lmgrd exit (Shutdown); everything else in a
     /// debug log (banners, SLOG blocks, feature lists, RESERVING, ...) is silently ignored.
-    fn informational(&mut self, p: Prefixed<'_>, events: &mut Vec<LogEvent>) {
+    fn informational(&mut self, p: Prefixed<'_>, events: &mut dyn EventSink) {
         if let Some(date) = line::message_date(p.message) {
             self.clock.set_date(date, p.time);
         }
@@ -146,12 +135,12 @@ impl DebugLogParser {
         };
         if let Some(date) = self.clock.date() {
             let time = self.clock.local_to_utc(date.and_time(p.time));
-            events.push(LogEvent {
+            events.push_event(EventRef {
                 kind,
                 time,
-                feature: String::new(),
-                user: String::new(),
-                host: host.to_owned(),
+                feature: "",
+                user: "",
+                host,
                 count: 0,
                 reason: None,
             });
@@ -162,7 +151,7 @@ impl DebugLogParser {
         &mut self,
         n: usize,
         line: &str,
-        events: &mut Vec<LogEvent>,
+        events: &mut dyn EventSink,
         diags: &mut Vec<Diagnostic>,
     ) {
         if self.continue_pending(None, line) {
@@ -190,9 +179,10 @@ impl DebugLogParser {
 
     /// Try to join `text` to the pending event. `prefix` is None for a line without prefix.
     fn continue_pending(&mut self, prefix: Option<(&Prefixed<'_>, u64)>, text: &str) -> bool {
-        let Some(p) = self.pending.as_mut() else {
+        let p = &mut self.pending;
+        if !p.active {
             return false;
-        };
+        }
         if let Some((pre, key)) = prefix
             && (pre.time != p.time_of_day || key != p.daemon_key)
         {
@@ -222,12 +212,67 @@ impl DebugLogParser {
         json!({
             "v": CHECKPOINT_VERSION,
             "clock": self.clock.to_json(),
-            "pending": self.pending.as_ref().map(Pending::to_json),
+            "pending": self.pending.active.then(|| self.pending.to_json()),
         })
     }
 }
 
 impl Pending {
+    fn idle() -> Self {
+        Self {
+            active: false,
+            event: LogEvent {
+                kind: EventKind::Out,
+                time: DateTime::<Utc>::UNIX_EPOCH,
+                feature: String::new(),
+                user: String::new(),
+                host: String::new(),
+                count: 0,
+                reason: None,
+            },
+            count_given: false,
+            reason_open: false,
+            daemon_key: 0,
+            time_of_day: NaiveTime::MIN,
+            continuations: 0,
+        }
+    }
+
+    /// Make the event of a line pending (the previous one was emitted), reusing the buffers.
+    fn start(
+        &mut self,
+        kind: EventKind,
+        time: DateTime<Utc>,
+        b: &line::Body<'_>,
+        daemon_key: u64,
+        time_of_day: NaiveTime,
+    ) {
+        let e = &mut self.event;
+        set(&mut e.feature, b.feature);
+        set(&mut e.user, b.user);
+        set(&mut e.host, b.host);
+        e.reason = b.reason.map(str::to_owned);
+        e.kind = kind;
+        e.time = time;
+        e.count = b.count.unwrap_or(1);
+        self.active = true;
+        self.count_given = b.count.is_some();
+        self.reason_open = b.reason_open;
+        self.daemon_key = daemon_key;
+        self.time_of_day = time_of_day;
+        self.continuations = 0;
+    }
+
+    /// The event as it is emitted: a reason still open at that point loses its trailing
+    /// whitespace.
+    fn event(&self) -> EventRef<'_> {
+        let mut e = self.event.as_ref();
+        if self.reason_open {
+            e.reason = e.reason.map(str::trim_end);
+        }
+        e
+    }
+
     fn extend_open_reason(&mut self, text: &str) -> bool {
         if text.is_empty() {
             return false;
@@ -240,7 +285,7 @@ impl Pending {
         let wrapped = format!("({reason}");
         let (group, closed, _) = paren_group(&wrapped);
         if closed {
-            *reason = group.trim().to_owned();
+            set(reason, group.trim());
             self.reason_open = false;
         } else if reason.len() > MAX_REASON_BYTES {
             self.reason_open = false;
@@ -301,16 +346,6 @@ impl Pending {
         }
     }
 
-    fn into_event(mut self) -> LogEvent {
-        if self.reason_open
-            && let Some(r) = self.event.reason.as_mut()
-        {
-            let trimmed = r.trim_end().to_owned();
-            *r = trimmed;
-        }
-        self.event
-    }
-
     fn to_json(&self) -> Value {
         let e = &self.event;
         json!({
@@ -326,9 +361,9 @@ impl Pending {
         let s = |k: &str| v.get(k).and_then(Value::as_str);
         let event = LogEvent {
             kind: kind_from_name(s("kind")?)?,
-            time: chrono::DateTime::parse_from_rfc3339(s("time")?)
+            time: DateTime::parse_from_rfc3339(s("time")?)
                 .ok()?
-                .with_timezone(&chrono::Utc),
+                .with_timezone(&Utc),
             feature: s("feature")?.to_owned(),
             user: s("user")?.to_owned(),
             host: s("host")?.to_owned(),
@@ -339,6 +374,7 @@ impl Pending {
             },
         };
         Some(Self {
+            active: true,
             event,
             count_given: v.get("count_given")?.as_bool()?,
             reason_open: v.get("reason_open")?.as_bool()?,
@@ -350,7 +386,7 @@ impl Pending {
 }
 
 impl LogParser for DebugLogParser {
-    fn finish(&mut self, events: &mut Vec<LogEvent>, _diagnostics: &mut Vec<Diagnostic>) {
+    fn finish(&mut self, events: &mut dyn EventSink, _diagnostics: &mut Vec<Diagnostic>) {
         DebugLogParser::finish(self, events);
     }
 
@@ -358,7 +394,7 @@ impl LogParser for DebugLogParser {
         &mut self,
         line_no: usize,
         line: &str,
-        events: &mut Vec<LogEvent>,
+        events: &mut dyn EventSink,
         diagnostics: &mut Vec<Diagnostic>,
     ) {
         let line = line.strip_suffix('\r').unwrap_or(line);
@@ -379,8 +415,8 @@ impl LogParser for DebugLogParser {
             }
             let clock = LocalClock::from_json(self.clock_tz(), state.get("clock")?)?;
             let pending = match state.get("pending")? {
-                Value::Null => None,
-                p => Some(Pending::from_json(p)?),
+                Value::Null => Pending::idle(),
+                p => Pending::from_json(p)?,
             };
             Some((clock, pending))
         })();
@@ -412,6 +448,12 @@ impl DebugLogParser {
         }
         *key
     }
+}
+
+/// Replace the text of a buffer kept for reuse.
+fn set(buffer: &mut String, text: &str) {
+    buffer.clear();
+    buffer.push_str(text);
 }
 
 /// FNV-1a: a stable key for the daemon name, so the pending event does not own a copy of it.
