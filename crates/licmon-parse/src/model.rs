@@ -1,6 +1,8 @@
 //! The typed values every status parser returns. The JSON shape of these types is the output of
 //! `licmon parse` and is part of licmon's interface: change it only by adding fields.
 
+use std::ops::Range;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Serialize, Serializer};
@@ -271,10 +273,46 @@ impl EventRef<'_> {
     }
 }
 
+/// An event whose strings are ranges of one text (e.g. a parser's copy of the part of the line
+/// they came from), so that an [`EventBatch`] copies them in one piece. Keep `text` short: all
+/// of it is copied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpannedEvent<'a> {
+    pub kind: EventKind,
+    pub time: DateTime<Utc>,
+    pub count: u64,
+    pub text: &'a str,
+    pub feature: Range<usize>,
+    pub user: Range<usize>,
+    pub host: Range<usize>,
+    pub reason: Option<Range<usize>>,
+}
+
+impl<'a> SpannedEvent<'a> {
+    /// The event with its strings; a range that is not one of `text` reads as empty.
+    pub fn as_ref(&self) -> EventRef<'a> {
+        let all: &'a str = self.text;
+        let text = |r: &Range<usize>| all.get(r.clone()).unwrap_or("");
+        EventRef {
+            kind: self.kind,
+            time: self.time,
+            feature: text(&self.feature),
+            user: text(&self.user),
+            host: text(&self.host),
+            count: self.count,
+            reason: self.reason.as_ref().map(text),
+        }
+    }
+}
+
 /// Where a [`crate::LogParser`] puts the events it reads: a `Vec<LogEvent>` (each event owns its
 /// strings) or an [`EventBatch`] (one text buffer for many events).
 pub trait EventSink {
     fn push_event(&mut self, event: EventRef<'_>);
+
+    fn push_spanned(&mut self, event: SpannedEvent<'_>) {
+        self.push_event(event.as_ref());
+    }
 }
 
 impl EventSink for Vec<LogEvent> {
@@ -293,19 +331,16 @@ pub struct EventBatch {
     events: Vec<Slot>,
 }
 
-/// One event of a batch: its strings are consecutive in the batch's text, `start..feature`,
-/// `feature..user`, `user..host`, `host..reason` (byte offsets).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One event of a batch: where its strings are in the batch's text (byte ranges).
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Slot {
     kind: EventKind,
-    has_reason: bool,
     time: DateTime<Utc>,
     count: u64,
-    start: usize,
-    feature: usize,
-    user: usize,
-    host: usize,
-    reason: usize,
+    feature: Range<usize>,
+    user: Range<usize>,
+    host: Range<usize>,
+    reason: Option<Range<usize>>,
 }
 
 impl EventBatch {
@@ -346,24 +381,37 @@ impl EventBatch {
     }
 
     pub fn push(&mut self, e: EventRef<'_>) {
-        let start = self.text.len();
-        self.text.push_str(e.feature);
-        let feature = self.text.len();
-        self.text.push_str(e.user);
-        let user = self.text.len();
-        self.text.push_str(e.host);
-        let host = self.text.len();
-        self.text.push_str(e.reason.unwrap_or(""));
+        let mut add = |s: &str| {
+            let start = self.text.len();
+            self.text.push_str(s);
+            start..self.text.len()
+        };
+        let (feature, user, host) = (add(e.feature), add(e.user), add(e.host));
+        let reason = e.reason.map(add);
         self.events.push(Slot {
             kind: e.kind,
-            has_reason: e.reason.is_some(),
             time: e.time,
             count: e.count,
-            start,
             feature,
             user,
             host,
-            reason: self.text.len(),
+            reason,
+        });
+    }
+
+    /// Copies `e.text` whole, in one piece.
+    pub fn push_spanned(&mut self, e: SpannedEvent<'_>) {
+        let base = self.text.len();
+        self.text.push_str(e.text);
+        let at = |r: Range<usize>| base + r.start..base + r.end;
+        self.events.push(Slot {
+            kind: e.kind,
+            time: e.time,
+            count: e.count,
+            feature: at(e.feature),
+            user: at(e.user),
+            host: at(e.host),
+            reason: e.reason.map(at),
         });
     }
 
@@ -381,23 +429,110 @@ impl EventBatch {
     }
 
     fn view(&self, s: &Slot) -> EventRef<'_> {
-        // The offsets were taken between `push_str` calls, so they are in bounds and on char
-        // boundaries; `get` keeps that a checked fact rather than an assumption.
-        let text = |a: usize, b: usize| self.text.get(a..b).unwrap_or("");
-        EventRef {
+        // The ranges were taken from `str`s copied whole, so they are in bounds and on char
+        // boundaries; `as_ref` keeps that a checked fact rather than an assumption.
+        SpannedEvent {
             kind: s.kind,
             time: s.time,
-            feature: text(s.start, s.feature),
-            user: text(s.feature, s.user),
-            host: text(s.user, s.host),
             count: s.count,
-            reason: s.has_reason.then(|| text(s.host, s.reason)),
+            text: &self.text,
+            feature: s.feature.clone(),
+            user: s.user.clone(),
+            host: s.host.clone(),
+            reason: s.reason.clone(),
         }
+        .as_ref()
     }
 }
 
 impl EventSink for EventBatch {
     fn push_event(&mut self, event: EventRef<'_>) {
         self.push(event);
+    }
+
+    fn push_spanned(&mut self, event: SpannedEvent<'_>) {
+        EventBatch::push_spanned(self, event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn event(feature: &str, user: &str, reason: Option<&str>) -> LogEvent {
+        LogEvent {
+            kind: EventKind::Denied,
+            time: Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap(),
+            feature: feature.into(),
+            user: user.into(),
+            host: "héte".into(),
+            count: 2,
+            reason: reason.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_batch_gives_back_what_was_pushed() {
+        let events = [
+            event("f1", "José Luis", Some("no licenses (-4,342)")),
+            event("", "", None),
+            event("f3", "u", Some("")),
+        ];
+        let mut batch = EventBatch::with_capacity(1, 4);
+        for e in &events {
+            batch.push(e.as_ref());
+        }
+        // The same events as ranges of one text, with bytes around them that are not copied
+        // into any string.
+        let text = "<f2>Pablo@pc (reason)";
+        batch.push_spanned(SpannedEvent {
+            kind: EventKind::Out,
+            time: events[0].time,
+            count: 1,
+            text,
+            feature: 1..3,
+            user: 4..9,
+            host: 10..12,
+            reason: Some(14..20),
+        });
+        assert_eq!(batch.len(), 4);
+        assert_eq!(&batch.to_vec()[..3], &events[..]);
+        let last = batch.get(3).unwrap();
+        assert_eq!(
+            (last.feature, last.user, last.host, last.reason),
+            ("f2", "Pablo", "pc", Some("reason"))
+        );
+        assert_eq!(batch.get(4), None);
+        assert_eq!(
+            serde_json::to_value(batch.get(0).unwrap()).unwrap(),
+            serde_json::to_value(&events[0]).unwrap()
+        );
+        batch.clear();
+        assert!(batch.is_empty() && batch.text_len() == 0);
+        assert!(batch.capacity() >= 4);
+    }
+
+    #[test]
+    fn a_vec_sink_owns_spanned_events() {
+        let mut events: Vec<LogEvent> = Vec::new();
+        events.push_spanned(SpannedEvent {
+            kind: EventKind::In,
+            time: Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap(),
+            count: 1,
+            text: "fuh",
+            feature: 0..1,
+            user: 1..2,
+            host: 2..9, // not a range of the text: empty, no panic
+            reason: None,
+        });
+        assert_eq!(
+            (
+                events[0].feature.as_str(),
+                events[0].user.as_str(),
+                events[0].host.as_str()
+            ),
+            ("f", "u", "")
+        );
     }
 }

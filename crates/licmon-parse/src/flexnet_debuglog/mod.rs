@@ -23,14 +23,15 @@
 
 pub(crate) mod clock;
 mod line;
+mod pending;
 
-use chrono::{DateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde_json::{Value, json};
 
-use crate::{Diagnostic, EventKind, EventRef, EventSink, LogEvent, LogParser};
-use clock::{LocalClock, parse_time_of_day};
-use line::{Prefixed, apply_group, banner, event_keyword, license_count, paren_group, parse_body};
+use crate::{Diagnostic, EventKind, EventRef, EventSink, LogParser};
+use clock::LocalClock;
+use line::{Prefixed, banner, event_keyword, parse_body};
+use pending::Pending;
 
 /// How many lines may continue one event; a bound on the lookahead state.
 pub const MAX_CONTINUATIONS: u8 = 4;
@@ -48,22 +49,6 @@ pub struct DebugLogParser {
     last_daemon: (String, u64),
 }
 
-/// An event waiting to see whether the next line continues it.
-#[derive(Debug, Clone)]
-struct Pending {
-    /// There is a pending event; when false `event` is a finished event's leftovers.
-    active: bool,
-    event: LogEvent,
-    /// The line gave a `(N licenses)`; a continuation cannot give another.
-    count_given: bool,
-    /// The reason's parentheses are still open (the reason is stored without its `(`).
-    reason_open: bool,
-    /// Which daemon wrote it, and when, to recognise a prefixed continuation.
-    daemon_key: u64,
-    time_of_day: NaiveTime,
-    continuations: u8,
-}
-
 impl DebugLogParser {
     pub fn new(tz: Tz) -> Self {
         Self {
@@ -77,7 +62,7 @@ impl DebugLogParser {
     pub fn finish(&mut self, events: &mut dyn EventSink) {
         if self.pending.active {
             self.pending.active = false;
-            events.push_event(self.pending.event());
+            events.push_spanned(self.pending.event());
         }
     }
 
@@ -105,7 +90,7 @@ impl DebugLogParser {
             match parse_body(body) {
                 Some(b) => {
                     let time = self.clock.local_to_utc(local);
-                    self.pending.start(kind, time, &b, key, p.time);
+                    self.pending.start(kind, time, body, &b, key, p.time);
                 }
                 None => diags.push(Diagnostic::new(
                     n,
@@ -217,174 +202,6 @@ impl DebugLogParser {
     }
 }
 
-impl Pending {
-    fn idle() -> Self {
-        Self {
-            active: false,
-            event: LogEvent {
-                kind: EventKind::Out,
-                time: DateTime::<Utc>::UNIX_EPOCH,
-                feature: String::new(),
-                user: String::new(),
-                host: String::new(),
-                count: 0,
-                reason: None,
-            },
-            count_given: false,
-            reason_open: false,
-            daemon_key: 0,
-            time_of_day: NaiveTime::MIN,
-            continuations: 0,
-        }
-    }
-
-    /// Make the event of a line pending (the previous one was emitted), reusing the buffers.
-    fn start(
-        &mut self,
-        kind: EventKind,
-        time: DateTime<Utc>,
-        b: &line::Body<'_>,
-        daemon_key: u64,
-        time_of_day: NaiveTime,
-    ) {
-        let e = &mut self.event;
-        set(&mut e.feature, b.feature);
-        set(&mut e.user, b.user);
-        set(&mut e.host, b.host);
-        e.reason = b.reason.map(str::to_owned);
-        e.kind = kind;
-        e.time = time;
-        e.count = b.count.unwrap_or(1);
-        self.active = true;
-        self.count_given = b.count.is_some();
-        self.reason_open = b.reason_open;
-        self.daemon_key = daemon_key;
-        self.time_of_day = time_of_day;
-        self.continuations = 0;
-    }
-
-    /// The event as it is emitted: a reason still open at that point loses its trailing
-    /// whitespace.
-    fn event(&self) -> EventRef<'_> {
-        let mut e = self.event.as_ref();
-        if self.reason_open {
-            e.reason = e.reason.map(str::trim_end);
-        }
-        e
-    }
-
-    fn extend_open_reason(&mut self, text: &str) -> bool {
-        if text.is_empty() {
-            return false;
-        }
-        let reason = self.event.reason.get_or_insert_with(String::new);
-        if !reason.is_empty() && !reason.ends_with(' ') {
-            reason.push(' ');
-        }
-        reason.push_str(text);
-        let wrapped = format!("({reason}");
-        let (group, closed, _) = paren_group(&wrapped);
-        if closed {
-            set(reason, group.trim());
-            self.reason_open = false;
-        } else if reason.len() > MAX_REASON_BYTES {
-            self.reason_open = false;
-        }
-        true
-    }
-
-    /// A line of only `(...)` / `[...]` groups that give what the event lacks.
-    fn fill_gaps(&mut self, text: &str) -> bool {
-        if !text.starts_with('(') || text.starts_with("(@") {
-            return false;
-        }
-        let (group, closed, rest) = paren_group(text);
-        let rest = rest.trim();
-        let is_count = closed && license_count(group).is_some();
-        let fits = if is_count {
-            !self.count_given
-        } else {
-            self.event.reason.is_none()
-        };
-        if !fits || !(rest.is_empty() || rest.starts_with('(') || rest.starts_with('[')) {
-            return false;
-        }
-        let mut body = line::Body {
-            feature: "",
-            user: "",
-            host: "",
-            count: None,
-            reason: None,
-            reason_open: false,
-        };
-        apply_group(group, closed, &mut body);
-        self.absorb(&body);
-        if closed && !rest.is_empty() && rest.starts_with('(') {
-            // A second group on the same line (`(3 licenses) (INACTIVE)`), best effort.
-            let (g2, c2, _) = paren_group(rest);
-            let mut b2 = line::Body {
-                feature: "",
-                user: "",
-                host: "",
-                count: None,
-                reason: None,
-                reason_open: false,
-            };
-            apply_group(g2, c2, &mut b2);
-            self.absorb(&b2);
-        }
-        true
-    }
-
-    fn absorb(&mut self, body: &line::Body<'_>) {
-        if let (Some(n), false) = (body.count, self.count_given) {
-            self.event.count = n;
-            self.count_given = true;
-        } else if let (Some(r), None) = (body.reason, &self.event.reason) {
-            self.event.reason = Some(r.to_owned());
-            self.reason_open = body.reason_open;
-        }
-    }
-
-    fn to_json(&self) -> Value {
-        let e = &self.event;
-        json!({
-            "kind": kind_name(e.kind), "time": e.time.to_rfc3339(), "feature": e.feature,
-            "user": e.user, "host": e.host, "count": e.count, "reason": e.reason,
-            "count_given": self.count_given, "reason_open": self.reason_open,
-            "daemon_key": self.daemon_key, "time_of_day": self.time_of_day.format("%H:%M:%S").to_string(),
-            "continuations": self.continuations,
-        })
-    }
-
-    fn from_json(v: &Value) -> Option<Self> {
-        let s = |k: &str| v.get(k).and_then(Value::as_str);
-        let event = LogEvent {
-            kind: kind_from_name(s("kind")?)?,
-            time: DateTime::parse_from_rfc3339(s("time")?)
-                .ok()?
-                .with_timezone(&Utc),
-            feature: s("feature")?.to_owned(),
-            user: s("user")?.to_owned(),
-            host: s("host")?.to_owned(),
-            count: v.get("count")?.as_u64()?,
-            reason: match v.get("reason")? {
-                Value::Null => None,
-                r => Some(r.as_str()?.to_owned()),
-            },
-        };
-        Some(Self {
-            active: true,
-            event,
-            count_given: v.get("count_given")?.as_bool()?,
-            reason_open: v.get("reason_open")?.as_bool()?,
-            daemon_key: v.get("daemon_key")?.as_u64()?,
-            time_of_day: parse_time_of_day(s("time_of_day")?)?,
-            continuations: u8::try_from(v.get("continuations")?.as_u64()?).ok()?,
-        })
-    }
-}
-
 impl LogParser for DebugLogParser {
     fn finish(&mut self, events: &mut dyn EventSink, _diagnostics: &mut Vec<Diagnostic>) {
         DebugLogParser::finish(self, events);
@@ -448,12 +265,6 @@ impl DebugLogParser {
         }
         *key
     }
-}
-
-/// Replace the text of a buffer kept for reuse.
-fn set(buffer: &mut String, text: &str) {
-    buffer.clear();
-    buffer.push_str(text);
 }
 
 /// FNV-1a: a stable key for the daemon name, so the pending event does not own a copy of it.
