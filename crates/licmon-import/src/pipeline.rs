@@ -204,7 +204,11 @@ pub async fn run(
         };
         let committer = importer.store.clone();
         inflight = Some(InFlight {
-            task: tokio::spawn(async move { committer.commit_import_batch(&batch).await }),
+            task: tokio::spawn(async move {
+                let ids = committer.commit_import_batch(&batch).await;
+                // Its rows are freed by the importer, not here: the writer is the busier side.
+                (ids, batch)
+            }),
             rows,
             totals: batch_totals,
             end_offset: parsed.end_offset,
@@ -249,7 +253,10 @@ pub async fn run(
 
 /// A batch being committed.
 struct InFlight {
-    task: tokio::task::JoinHandle<licmon_store::StoreResult<licmon_store::BatchIds>>,
+    task: tokio::task::JoinHandle<(
+        licmon_store::StoreResult<licmon_store::BatchIds>,
+        ImportBatch,
+    )>,
     rows: crate::rebuild::BatchRows,
     totals: Totals,
     end_offset: u64,
@@ -265,10 +272,12 @@ struct Settled {
 impl InFlight {
     /// Waits for the commit and hands its ids to the rebuilder.
     async fn settle(self, rebuilder: &mut Rebuilder) -> Result<Settled, ImportError> {
-        let ids = self
+        let (ids, batch) = self
             .task
             .await
-            .map_err(|e| ImportError::Io(format!("the import's writer stopped: {e}")))??;
+            .map_err(|e| ImportError::Io(format!("the import's writer stopped: {e}")))?;
+        drop(batch);
+        let ids = ids?;
         rebuilder.committed(&self.rows, &ids.open_session_ids, &ids.pending_denial_ids);
         Ok(Settled {
             checkpoint_id: ids.checkpoint_id,
