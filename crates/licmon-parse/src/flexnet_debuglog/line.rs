@@ -19,6 +19,35 @@ pub(super) struct Prefixed<'a> {
 /// Runs on every line, so it scans bytes in place rather than searching the whole line for a
 /// space and a `)`: the time ends within 9 bytes and daemon names are short.
 pub(super) fn split_prefix(line: &str) -> Option<Prefixed<'_>> {
+    match common_prefix(line) {
+        Some(prefixed) => prefixed,
+        None => any_prefix(line),
+    }
+}
+
+/// The two prefixes FlexNet writes, ` h:mm:ss ` and `hh:mm:ss `: the same positions either
+/// way, so they are read without a search. None for any other shape; Some(None) when the
+/// shape is right but the rest is not a prefix (what [`any_prefix`] would say too).
+fn common_prefix(line: &str) -> Option<Option<Prefixed<'_>>> {
+    let b = line.as_bytes();
+    let digit = |i: usize| match b.get(i) {
+        Some(d) if d.is_ascii_digit() => Some(u32::from(d - b'0')),
+        _ => None,
+    };
+    if b.get(2) != Some(&b':') || b.get(5) != Some(&b':') || b.get(8) != Some(&b' ') {
+        return None;
+    }
+    let hour = match b.first() {
+        Some(b' ') => digit(1)?,
+        _ => digit(0)? * 10 + digit(1)?,
+    };
+    let minute = digit(3)? * 10 + digit(4)?;
+    let second = digit(6)? * 10 + digit(7)?;
+    Some(NaiveTime::from_hms_opt(hour, minute, second).and_then(|t| after_time(t, line.get(9..)?)))
+}
+
+/// Any other prefix: padding, then a time of day [`parse_time_of_day`] reads.
+fn any_prefix(line: &str) -> Option<Prefixed<'_>> {
     let padding = line.bytes().take_while(|&b| b == b' ').count();
     let trimmed = line.get(padding..)?;
     let bytes = trimmed.as_bytes();
@@ -33,9 +62,14 @@ pub(super) fn split_prefix(line: &str) -> Option<Prefixed<'_>> {
         Some(((h, m, s), space)) => (NaiveTime::from_hms_opt(h, m, s)?, space),
         None => any_time_of_day(trimmed)?,
     };
-    let rest = trimmed.get(space + 1..)?.strip_prefix('(')?;
+    after_time(time, trimmed.get(space + 1..)?)
+}
+
+/// `(daemon) message`, after the time and its space.
+fn after_time(time: NaiveTime, rest: &str) -> Option<Prefixed<'_>> {
+    let rest = rest.strip_prefix('(')?;
     // The daemon runs to the first `)` and has no space in it.
-    let close = rest.bytes().position(|b| b == b')' || b == b' ')?;
+    let close = next_of(rest.as_bytes(), 0, [b')', b' ', b')']);
     if close == 0 || rest.as_bytes().get(close) != Some(&b')') {
         return None;
     }
@@ -186,16 +220,8 @@ fn user_host_end(rest: &str) -> (usize, Option<usize>) {
     let b = rest.as_bytes();
     let mut last_at = None;
     let mut i = 0;
-    while i < b.len() {
-        if let Some(word) = b.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
-            match first_of_space_tab_at(u64::from_le_bytes(word)) {
-                None => {
-                    i += 8;
-                    continue;
-                }
-                Some(skip) => i += skip,
-            }
-        }
+    loop {
+        i = next_of(b, i, [b' ', b'\t', b'@']);
         let Some(&byte) = b.get(i) else { break };
         match (byte, b.get(i + 1)) {
             (b'@', _) => last_at = Some(i),
@@ -211,17 +237,28 @@ fn user_host_end(rest: &str) -> (usize, Option<usize>) {
     (b.len(), last_at)
 }
 
-/// The index of the first space, tab or `@` in eight bytes read little-endian, if any. SWAR: a
-/// byte equal to the wanted one becomes zero and the classic "has a zero byte" test flags it;
-/// only the lowest flag is exact (borrows can flag bytes above it), and only it is read.
-fn first_of_space_tab_at(w: u64) -> Option<usize> {
+/// The index of the first of three byte values in `b` at or after `from` (`b.len()` when
+/// there is none), eight bytes at a time. SWAR: a byte equal to a wanted one becomes zero and
+/// the classic "has a zero byte" test flags it; only the lowest flag is exact (borrows can flag
+/// bytes above it), and only it is read.
+fn next_of(b: &[u8], from: usize, wanted: [u8; 3]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let zero_where = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-    let found = zero_where(w ^ (ONES * u64::from(b' ')))
-        | zero_where(w ^ (ONES * u64::from(b'\t')))
-        | zero_where(w ^ (ONES * u64::from(b'@')));
-    (found != 0).then(|| found.trailing_zeros() as usize / 8)
+    let mut i = from;
+    while let Some(word) = b.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+        let w = u64::from_le_bytes(word);
+        let found = wanted
+            .iter()
+            .fold(0, |f, &c| f | zero_where(w ^ (ONES * u64::from(c))));
+        if found != 0 {
+            return i + found.trailing_zeros() as usize / 8;
+        }
+        i += 8;
+    }
+    b.get(i..)
+        .and_then(|tail| tail.iter().position(|c| wanted.contains(c)))
+        .map_or(b.len(), |at| i + at)
 }
 
 /// The groups after user@host: `[cdstring]` (ignored), `(N licenses)`, `(INACTIVE)`, a reason.
@@ -264,17 +301,24 @@ pub(super) fn apply_group<'a>(group: &'a str, closed: bool, out: &mut Body<'a>) 
 pub(super) fn paren_group(s: &str) -> (&str, bool, &str) {
     let mut depth = 0usize;
     let mut in_quote = false;
-    for (i, b) in s.bytes().enumerate() {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    loop {
+        // Reasons are long sentences: most of their bytes do not matter here.
+        i = next_of(bytes, i, [b'"', b'(', b')']);
+        let Some(&b) = bytes.get(i) else { break };
+        i += 1;
         match b {
             b'"' => in_quote = !in_quote,
             b'(' if !in_quote => depth += 1,
             b')' if !in_quote => {
                 depth = depth.saturating_sub(1);
                 if depth == 0 {
+                    // `i` is past the `)` already.
                     return (
-                        s.get(1..i).unwrap_or(""),
+                        s.get(1..i - 1).unwrap_or(""),
                         true,
-                        s.get(i + 1..).unwrap_or(""),
+                        s.get(i..).unwrap_or(""),
                     );
                 }
             }
@@ -286,7 +330,12 @@ pub(super) fn paren_group(s: &str) -> (&str, bool, &str) {
 
 /// `3 licenses` / `1 license` → the number.
 pub(super) fn license_count(group: &str) -> Option<u64> {
-    let (n, word) = group.trim().split_once(' ')?;
+    let group = group.trim();
+    // Most groups are reasons: a cheap test first.
+    if !group.ends_with(" licenses") && !group.ends_with(" license") {
+        return None;
+    }
+    let (n, word) = group.split_once(' ')?;
     if word != "licenses" && word != "license" {
         return None;
     }
@@ -423,6 +472,50 @@ mod tests {
     }
 
     #[test]
+    fn next_of_finds_the_first_wanted_byte_in_any_position() {
+        for len in 0..20 {
+            for at in 0..=len {
+                let mut b = vec![b'x'; len];
+                if at < len {
+                    b[at] = b'(';
+                }
+                for from in 0..=len {
+                    let naive = (from..len).find(|&i| b[i] == b'(').unwrap_or(len);
+                    assert_eq!(
+                        next_of(&b, from, [b'"', b'(', b')']),
+                        naive,
+                        "{len} {at} {from}"
+                    );
+                }
+            }
+        }
+        // Bytes next to a wanted one (borrows) and high bytes are not taken for it.
+        let b = "é\u{80}'*)".as_bytes();
+        assert_eq!(next_of(b, 0, [b'"', b'(', b')']), b.len() - 1);
+    }
+
+    #[test]
+    fn groups_and_counts() {
+        assert_eq!(
+            paren_group(r#"(No such feature exists. (-5,346)) (x)"#),
+            ("No such feature exists. (-5,346)", true, " (x)")
+        );
+        assert_eq!(paren_group(r#"(a "x)" b) c"#), (r#"a "x)" b"#, true, " c"));
+        assert_eq!(
+            paren_group("(never closed (-4,342"),
+            ("never closed (-4,342", false, "")
+        );
+        assert_eq!(paren_group(")x"), ("", true, "x"));
+        assert_eq!(license_count(" 12 licenses "), Some(12));
+        assert_eq!(license_count("1 license"), Some(1));
+        assert_eq!(license_count("many licenses"), None);
+        assert_eq!(
+            license_count("Licensed number of users already reached."),
+            None
+        );
+    }
+
+    #[test]
     fn trim_start_is_str_trim_start() {
         for s in [
             "",
@@ -453,6 +546,20 @@ mod tests {
         );
         assert_eq!(time("10:15:30(v) x"), None);
         assert!(split_prefix("10:15:30 (v x) y").is_none());
+        // The common shapes, read at fixed positions, agree with the general reader.
+        for line in [
+            " 9:05:07 (v) m",
+            "09:05:07 (v) m",
+            "23:59:59 (lmgrd) ",
+            " 9:05:07 v",
+            "1a:05:07 (v) m",
+        ] {
+            let fast = common_prefix(line)
+                .flatten()
+                .map(|p| (p.time, p.daemon, p.message));
+            let general = any_prefix(line).map(|p| (p.time, p.daemon, p.message));
+            assert_eq!(fast, general, "{line:?}");
+        }
         assert!(split_prefix("10:15:30 () y").is_none());
     }
 
