@@ -19,9 +19,29 @@ impl Clock {
     }
 }
 
-/// What every handler can reach.
+/// What every handler can reach. Cloned for every request (axum's `State`, the guard), so it
+/// is one shared allocation: a clone is one reference count, not a copy of every setting and
+/// a dozen reference counts. It still behaves as a value: changing a field of a clone that
+/// is shared copies it first (`Arc::make_mut`), so set up a state before serving it.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateFields>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateFields;
+    fn deref(&self) -> &AppStateFields {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for AppState {
+    fn deref_mut(&mut self) -> &mut AppStateFields {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+/// The fields of [`AppState`].
+#[derive(Clone)]
+pub struct AppStateFields {
     pub store: Arc<dyn Store>,
     pub status: StatusSettings,
     pub clock: Clock,
@@ -40,7 +60,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, status: StatusSettings) -> Self {
-        Self {
+        Self(Arc::new(AppStateFields {
             store: Arc::clone(&store),
             status,
             clock: Clock::System,
@@ -56,6 +76,6 @@ impl AppState {
                 },
             ),
             upload_dir: std::env::temp_dir(),
-        }
+        }))
     }
 }

@@ -182,7 +182,7 @@ fn placeholders(backend: Backend, rows: usize, cols: usize, first: usize) -> Str
     out
 }
 
-fn short_host(host: &str) -> String {
+pub(crate) fn short_host(host: &str) -> String {
     host.split('.').next().unwrap_or(host).to_lowercase()
 }
 
@@ -243,6 +243,167 @@ fn app_write_error(e: sqlx::Error, input: &AgentAppInput) -> StoreError {
     }
 }
 
+/// `INSERT INTO agents … VALUES` + rows of 9 + [`AGENT_UPSERT_TAIL`]: registers agents, keeps
+/// the newest last-seen, replaces the error only with a new one; returns `id, agent_key`.
+pub(crate) const AGENT_UPSERT_HEAD: &str = "INSERT INTO agents (agent_key, host, os_user, \
+     agent_version, token_id, first_seen_at, last_seen_at, last_error, last_error_at) VALUES ";
+pub(crate) const AGENT_UPSERT_TAIL: &str = " ON CONFLICT (agent_key) DO UPDATE SET \
+     host = excluded.host, os_user = excluded.os_user, \
+     agent_version = excluded.agent_version, token_id = excluded.token_id, \
+     last_seen_at = CASE WHEN excluded.last_seen_at > agents.last_seen_at \
+                    THEN excluded.last_seen_at ELSE agents.last_seen_at END, \
+     last_error = CASE WHEN excluded.last_error IS NULL THEN agents.last_error ELSE excluded.last_error END, \
+     last_error_at = CASE WHEN excluded.last_error IS NULL THEN agents.last_error_at ELSE excluded.last_error_at END \
+     RETURNING id, agent_key";
+/// `INSERT INTO agent_server_seen … VALUES` + rows of 3 + [`SEEN_UPSERT_TAIL`].
+pub(crate) const SEEN_UPSERT_HEAD: &str =
+    "INSERT INTO agent_server_seen (agent_id, server_id, last_seen_at) VALUES ";
+pub(crate) const SEEN_UPSERT_TAIL: &str = " ON CONFLICT (agent_id, server_id) DO UPDATE SET \
+     last_seen_at = CASE WHEN excluded.last_seen_at > agent_server_seen.last_seen_at \
+     THEN excluded.last_seen_at ELSE agent_server_seen.last_seen_at END";
+/// Sets idle seconds and active (idle 0) on open sessions; parameters `$1`..`$8` in order of
+/// first use (the SQLite writer binds them by position): idle, active, server, source, feature,
+/// lower-case user, lower-case host, lower-case short host (a short name matches a full one).
+pub(crate) const MARK_SESSIONS: &str = "UPDATE sessions SET idle_secs = $1, active = $2 \
+     WHERE server_id = $3 AND source = $4 AND ended_at IS NULL AND feature = $5 \
+     AND lower(user_name) = $6 AND (lower(host) = $7 OR lower(host) = $8)";
+/// `INSERT INTO agent_usage … VALUES` + rows of 10.
+pub(crate) const USAGE_INSERT_HEAD: &str = "INSERT INTO agent_usage (agent_id, server_id, \
+     feature, executable, user_name, host, instances, started_at, idle_secs, observed_at) VALUES ";
+
+/// The `agents` columns of one document: received at is both first and last seen.
+pub(crate) struct AgentRow<'a> {
+    pub key: &'a str,
+    pub host: &'a str,
+    pub user: &'a str,
+    pub version: &'a str,
+    pub token_id: Option<i64>,
+    pub at: i64,
+    pub error: Option<&'a str>,
+}
+
+impl<'a> AgentRow<'a> {
+    pub(crate) fn of(b: &'a AgentReportBatch) -> Self {
+        Self {
+            key: &b.agent.agent_id,
+            host: &b.agent.host,
+            user: &b.agent.user,
+            version: &b.agent.version,
+            token_id: b.agent.token_id,
+            at: millis(b.received_at),
+            error: b.error.as_deref(),
+        }
+    }
+
+    pub(crate) fn error_at(&self) -> Option<i64> {
+        self.error.map(|_| self.at)
+    }
+}
+
+/// One `agent_usage` row; a start in the future (clock skew) is clamped to the receipt.
+pub(crate) struct UsageRow<'a> {
+    pub agent: i64,
+    pub server: ServerId,
+    pub feature: &'a str,
+    pub executable: &'a str,
+    pub user: &'a str,
+    pub host: &'a str,
+    pub instances: i64,
+    pub started_at: i64,
+    pub idle_secs: i64,
+    pub observed_at: i64,
+}
+
+/// A network license server's sessions to mark idle or active from an agent's report.
+pub(crate) struct SessionMark<'a> {
+    pub server: ServerId,
+    pub feature: &'a str,
+    pub user: &'a str,
+    pub host: &'a str,
+    pub idle_secs: u64,
+}
+
+/// What a batch writes once its agents have row ids: `(agent id, received at, report)` per
+/// report (its last-seen row, and whose usage it replaces), the usage rows (a report may name
+/// the same feature, executable and user twice: the last one wins), and the session marks.
+pub(crate) struct ReportPlan<'a> {
+    pub reports: Vec<(i64, i64, &'a AgentServerReport)>,
+    pub usage: Vec<UsageRow<'a>>,
+    pub marks: Vec<SessionMark<'a>>,
+}
+
+pub(crate) fn plan<'a>(
+    batch: &'a [AgentReportBatch],
+    ids: &HashMap<String, i64>,
+) -> ReportPlan<'a> {
+    let reports: Vec<(i64, i64, &AgentServerReport)> = batch
+        .iter()
+        .flat_map(|b| {
+            let id = ids[&b.agent.agent_id];
+            b.reports
+                .iter()
+                .map(move |r| (id, millis(b.received_at), r))
+        })
+        .collect();
+    let hosts: HashMap<i64, &str> = batch
+        .iter()
+        .map(|b| (ids[&b.agent.agent_id], b.agent.host.as_str()))
+        .collect();
+    // (agent, server, feature, executable, user) → (received at, usage).
+    type Key<'k> = (i64, ServerId, &'k str, &'k str, &'k str);
+    let mut rows: BTreeMap<Key, (i64, &AgentAppUsage)> = BTreeMap::new();
+    for (agent, at, r) in &reports {
+        for app in &r.apps {
+            rows.insert(
+                (
+                    *agent,
+                    r.server_id,
+                    &app.feature,
+                    &app.executable,
+                    &app.user,
+                ),
+                (*at, app),
+            );
+        }
+    }
+    let usage = rows
+        .into_iter()
+        .map(
+            |((agent, server, feature, executable, user), (at, app))| UsageRow {
+                agent,
+                server,
+                feature,
+                executable,
+                user,
+                host: hosts[&agent],
+                instances: i64::from(app.instances),
+                started_at: millis(app.started_at).min(at),
+                idle_secs: app.idle_secs.min(i64::MAX as u64) as i64,
+                observed_at: at,
+            },
+        )
+        .collect();
+    let marks = reports
+        .iter()
+        .filter(|(_, _, r)| r.mark_remote_sessions)
+        .flat_map(|(agent, _, r)| {
+            let host = hosts[agent];
+            r.apps.iter().map(move |app| SessionMark {
+                server: r.server_id,
+                feature: &app.feature,
+                user: &app.user,
+                host,
+                idle_secs: app.idle_secs,
+            })
+        })
+        .collect();
+    ReportPlan {
+        reports,
+        usage,
+        marks,
+    }
+}
+
 /// Upserts the batch's agents; returns their row ids by agent id.
 async fn upsert_agents(
     tx: &mut Transaction<'_, Any>,
@@ -252,30 +413,22 @@ async fn upsert_agents(
     let mut ids = HashMap::with_capacity(batch.len());
     for chunk in batch.chunks(CHUNK) {
         let sql = format!(
-            "INSERT INTO agents (agent_key, host, os_user, agent_version, token_id, first_seen_at, \
-             last_seen_at, last_error, last_error_at) VALUES {} \
-             ON CONFLICT (agent_key) DO UPDATE SET host = excluded.host, os_user = excluded.os_user, \
-             agent_version = excluded.agent_version, token_id = excluded.token_id, \
-             last_seen_at = CASE WHEN excluded.last_seen_at > agents.last_seen_at \
-                            THEN excluded.last_seen_at ELSE agents.last_seen_at END, \
-             last_error = CASE WHEN excluded.last_error IS NULL THEN agents.last_error ELSE excluded.last_error END, \
-             last_error_at = CASE WHEN excluded.last_error IS NULL THEN agents.last_error_at ELSE excluded.last_error_at END \
-             RETURNING id, agent_key",
+            "{AGENT_UPSERT_HEAD}{}{AGENT_UPSERT_TAIL}",
             placeholders(backend, chunk.len(), 9, 1)
         );
         let mut q = sqlx::query(&sql);
         for b in chunk {
-            let at = millis(b.received_at);
+            let a = AgentRow::of(b);
             q = q
-                .bind(&b.agent.agent_id)
-                .bind(&b.agent.host)
-                .bind(&b.agent.user)
-                .bind(&b.agent.version)
-                .bind(b.agent.token_id)
-                .bind(at)
-                .bind(at)
-                .bind(b.error.clone())
-                .bind(b.error.as_ref().map(|_| at));
+                .bind(a.key)
+                .bind(a.host)
+                .bind(a.user)
+                .bind(a.version)
+                .bind(a.token_id)
+                .bind(a.at)
+                .bind(a.at)
+                .bind(a.error)
+                .bind(a.error_at());
         }
         for row in q.fetch_all(&mut **tx).await? {
             ids.insert(row.try_get("agent_key")?, row.try_get("id")?);
@@ -290,25 +443,19 @@ impl AgentStore for SqlStore {
         if batch.is_empty() {
             return Ok(());
         }
+        if let Some(bulk) = &self.sqlite_bulk {
+            return bulk
+                .write(|db| crate::sqlite_agents::record(db, batch))
+                .await;
+        }
+        let backend = self.backend();
         let mut tx = self.write_tx().await?;
-        let ids = upsert_agents(&mut tx, self.backend(), batch).await?;
-        // (agent row id, received at, report) for every report.
-        let reports: Vec<(i64, i64, &AgentServerReport)> = batch
-            .iter()
-            .flat_map(|b| {
-                let id = ids[&b.agent.agent_id];
-                b.reports
-                    .iter()
-                    .map(move |r| (id, millis(b.received_at), r))
-            })
-            .collect();
-        for chunk in reports.chunks(CHUNK) {
+        let ids = upsert_agents(&mut tx, backend, batch).await?;
+        let plan = plan(batch, &ids);
+        for chunk in plan.reports.chunks(CHUNK) {
             let sql = format!(
-                "INSERT INTO agent_server_seen (agent_id, server_id, last_seen_at) VALUES {} \
-                 ON CONFLICT (agent_id, server_id) DO UPDATE SET last_seen_at = \
-                 CASE WHEN excluded.last_seen_at > agent_server_seen.last_seen_at \
-                 THEN excluded.last_seen_at ELSE agent_server_seen.last_seen_at END",
-                placeholders(self.backend(), chunk.len(), 3, 1)
+                "{SEEN_UPSERT_HEAD}{}{SEEN_UPSERT_TAIL}",
+                placeholders(backend, chunk.len(), 3, 1)
             );
             let mut q = sqlx::query(&sql);
             for (agent, at, r) in chunk {
@@ -323,8 +470,8 @@ impl AgentStore for SqlStore {
             for (server, agents) in by_server {
                 let sql = format!(
                     "DELETE FROM agent_usage WHERE server_id = {} AND agent_id IN {}",
-                    placeholders(self.backend(), 1, 1, 1),
-                    placeholders(self.backend(), 1, agents.len(), 2)
+                    placeholders(backend, 1, 1, 1),
+                    placeholders(backend, 1, agents.len(), 2)
                 );
                 let mut q = sqlx::query(&sql).bind(server);
                 for a in agents {
@@ -333,64 +480,38 @@ impl AgentStore for SqlStore {
                 q.execute(&mut *tx).await?;
             }
         }
-        let hosts: HashMap<i64, &str> = batch
-            .iter()
-            .map(|b| (ids[&b.agent.agent_id], b.agent.host.as_str()))
-            .collect();
-        // A report may name the same (feature, executable, user) twice; the last one wins.
-        let mut rows: BTreeMap<(i64, ServerId, &str, &str, &str), (i64, &AgentAppUsage)> =
-            BTreeMap::new();
-        for (agent, at, r) in &reports {
-            for app in &r.apps {
-                rows.insert(
-                    (
-                        *agent,
-                        r.server_id,
-                        &app.feature,
-                        &app.executable,
-                        &app.user,
-                    ),
-                    (*at, app),
-                );
-            }
-        }
-        let rows: Vec<_> = rows.into_iter().collect();
-        for chunk in rows.chunks(CHUNK) {
+        for chunk in plan.usage.chunks(CHUNK) {
             let sql = format!(
-                "INSERT INTO agent_usage (agent_id, server_id, feature, executable, user_name, host, \
-                 instances, started_at, idle_secs, observed_at) VALUES {}",
-                placeholders(self.backend(), chunk.len(), 10, 1)
+                "{USAGE_INSERT_HEAD}{}",
+                placeholders(backend, chunk.len(), 10, 1)
             );
             let mut q = sqlx::query(&sql);
-            for ((agent, server, feature, exe, user), (at, app)) in chunk {
+            for u in chunk {
                 q = q
-                    .bind(*agent)
-                    .bind(*server)
-                    .bind(*feature)
-                    .bind(*exe)
-                    .bind(*user)
-                    .bind(hosts[agent])
-                    .bind(app.instances as i64)
-                    // A start in the future (clock skew) is clamped to the receipt.
-                    .bind(millis(app.started_at).min(*at))
-                    .bind(app.idle_secs.min(i64::MAX as u64) as i64)
-                    .bind(*at);
+                    .bind(u.agent)
+                    .bind(u.server)
+                    .bind(u.feature)
+                    .bind(u.executable)
+                    .bind(u.user)
+                    .bind(u.host)
+                    .bind(u.instances)
+                    .bind(u.started_at)
+                    .bind(u.idle_secs)
+                    .bind(u.observed_at);
             }
             q.execute(&mut *tx).await?;
         }
-        for (agent, _, r) in reports.iter().filter(|(_, _, r)| r.mark_remote_sessions) {
-            for app in &r.apps {
-                mark_sessions(
-                    &mut tx,
-                    r.server_id,
-                    crate::monitor::REMOTE_SOURCE,
-                    &app.feature,
-                    &app.user,
-                    hosts[agent],
-                    app.idle_secs,
-                )
-                .await?;
-            }
+        for m in &plan.marks {
+            mark_sessions(
+                &mut tx,
+                m.server,
+                crate::monitor::REMOTE_SOURCE,
+                m.feature,
+                m.user,
+                m.host,
+                m.idle_secs,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -643,21 +764,17 @@ async fn mark_sessions(
     host: &str,
     idle_secs: u64,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE sessions SET idle_secs = $1, active = $2 WHERE server_id = $3 AND source = $4 \
-         AND ended_at IS NULL AND feature = $5 AND lower(user_name) = $6 \
-         AND (lower(host) = $7 OR lower(host) = $8)",
-    )
-    .bind(idle_secs.min(i64::MAX as u64) as i64)
-    .bind(idle_secs == 0)
-    .bind(server_id)
-    .bind(source)
-    .bind(feature)
-    .bind(user.to_lowercase())
-    .bind(host.to_lowercase())
-    .bind(short_host(host))
-    .execute(&mut **tx)
-    .await?;
+    sqlx::query(MARK_SESSIONS)
+        .bind(idle_secs.min(i64::MAX as u64) as i64)
+        .bind(idle_secs == 0)
+        .bind(server_id)
+        .bind(source)
+        .bind(feature)
+        .bind(user.to_lowercase())
+        .bind(host.to_lowercase())
+        .bind(short_host(host))
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

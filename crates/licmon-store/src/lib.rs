@@ -23,6 +23,7 @@ mod preferences;
 mod rows;
 mod servers;
 mod session_totals;
+mod sqlite_agents;
 mod sqlite_bulk;
 mod traits;
 mod url;

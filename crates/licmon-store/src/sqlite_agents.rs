@@ -1,0 +1,103 @@
+//! SQLite's writer for agent report batches: the same rows, statements and single transaction
+//! as the portable path in `agents.rs` ([`crate::AgentStore::record_agent_reports`]), run as
+//! prepared single-row statements on the raw handle of the bulk connection (`sqlite_bulk.rs`).
+//! Thousands of reports per transaction cost one handoff to SQLite instead of one per
+//! statement, and no parameter is copied into an owned value first.
+
+use std::collections::HashMap;
+
+use crate::agents::{
+    AGENT_UPSERT_HEAD, AGENT_UPSERT_TAIL, AgentReportBatch, AgentRow, MARK_SESSIONS,
+    SEEN_UPSERT_HEAD, SEEN_UPSERT_TAIL, USAGE_INSERT_HEAD, plan, short_host,
+};
+use crate::sqlite_bulk::Db;
+use crate::{StoreError, StoreResult};
+
+/// Writes the batch inside the caller's transaction.
+pub(crate) fn record(db: &Db, batch: &[AgentReportBatch]) -> StoreResult<()> {
+    let upsert_sql =
+        format!("{AGENT_UPSERT_HEAD}(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9){AGENT_UPSERT_TAIL}");
+    let mut upsert = db.prepare(&upsert_sql)?;
+    let mut ids: HashMap<String, i64> = HashMap::with_capacity(batch.len());
+    for b in batch {
+        let a = AgentRow::of(b);
+        upsert.bind_text(1, a.key)?;
+        upsert.bind_text(2, a.host)?;
+        upsert.bind_text(3, a.user)?;
+        upsert.bind_text(4, a.version)?;
+        upsert.bind_opt_i64(5, a.token_id)?;
+        upsert.bind_i64(6, a.at)?;
+        upsert.bind_i64(7, a.at)?;
+        upsert.bind_opt_text(8, a.error)?;
+        upsert.bind_opt_i64(9, a.error_at())?;
+        let id = upsert.step_row()?.ok_or_else(|| {
+            StoreError::Unavailable(format!("SQLite returned no id for agent {:?}", a.key))
+        })?;
+        // The statement's end (and reset) after its one RETURNING row.
+        upsert.run()?;
+        ids.insert(b.agent.agent_id.clone(), id);
+    }
+    drop(upsert);
+    let plan = plan(batch, &ids);
+
+    let seen_sql = format!("{SEEN_UPSERT_HEAD}(?1, ?2, ?3){SEEN_UPSERT_TAIL}");
+    let mut seen = db.prepare(&seen_sql)?;
+    let mut clear = db.prepare("DELETE FROM agent_usage WHERE agent_id = ?1 AND server_id = ?2")?;
+    for (agent, at, r) in &plan.reports {
+        seen.bind_i64(1, *agent)?;
+        seen.bind_i64(2, r.server_id)?;
+        seen.bind_i64(3, *at)?;
+        seen.run()?;
+        // A report is a whole state: it replaces what the agent said before for this server.
+        clear.bind_i64(1, *agent)?;
+        clear.bind_i64(2, r.server_id)?;
+        clear.run()?;
+    }
+    drop((seen, clear));
+
+    let usage_sql = format!("{USAGE_INSERT_HEAD}(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    let mut insert = db.prepare(&usage_sql)?;
+    for u in &plan.usage {
+        insert.bind_i64(1, u.agent)?;
+        insert.bind_i64(2, u.server)?;
+        insert.bind_text(3, u.feature)?;
+        insert.bind_text(4, u.executable)?;
+        insert.bind_text(5, u.user)?;
+        insert.bind_text(6, u.host)?;
+        insert.bind_i64(7, u.instances)?;
+        insert.bind_i64(8, u.started_at)?;
+        insert.bind_i64(9, u.idle_secs)?;
+        insert.bind_i64(10, u.observed_at)?;
+        insert.run()?;
+    }
+    drop(insert);
+
+    if plan.marks.is_empty() {
+        return Ok(());
+    }
+    // Lower-cased copies live as long as the statement binds them without a copy.
+    let lowered: Vec<(String, String, String)> = plan
+        .marks
+        .iter()
+        .map(|m| {
+            (
+                m.user.to_lowercase(),
+                m.host.to_lowercase(),
+                short_host(m.host),
+            )
+        })
+        .collect();
+    let mut mark = db.prepare(MARK_SESSIONS)?;
+    for (m, (user, host, short)) in plan.marks.iter().zip(&lowered) {
+        mark.bind_i64(1, m.idle_secs.min(i64::MAX as u64) as i64)?;
+        mark.bind_i64(2, i64::from(m.idle_secs == 0))?;
+        mark.bind_i64(3, m.server)?;
+        mark.bind_text(4, crate::monitor::REMOTE_SOURCE)?;
+        mark.bind_text(5, m.feature)?;
+        mark.bind_text(6, user)?;
+        mark.bind_text(7, host)?;
+        mark.bind_text(8, short)?;
+        mark.run()?;
+    }
+    Ok(())
+}
