@@ -44,13 +44,18 @@ fn report_refused(status: u16, reason: String) -> ApiError {
     }
 }
 
-fn check_text(what: &str, value: &str, required: bool) -> Result<(), ApiError> {
+/// `what` names the field; it is only built for an error.
+fn check_text(what: impl FnOnce() -> String, value: &str, required: bool) -> Result<(), ApiError> {
     if required && value.trim().is_empty() {
-        return Err(ApiError::BadRequest(format!("{what} must not be empty")));
+        return Err(ApiError::BadRequest(format!(
+            "{} must not be empty",
+            what()
+        )));
     }
     if value.len() > MAX_TEXT {
         return Err(ApiError::BadRequest(format!(
-            "{what} is longer than {MAX_TEXT} bytes"
+            "{} is longer than {MAX_TEXT} bytes",
+            what()
         )));
     }
     Ok(())
@@ -58,39 +63,22 @@ fn check_text(what: &str, value: &str, required: bool) -> Result<(), ApiError> {
 
 /// Parses and checks a report document; what is wrong becomes a 400 with the reason.
 pub fn parse_document(bytes: &[u8]) -> Result<ReportDocument, ApiError> {
-    // The version first, so that a newer agent gets "unsupported version" rather than a
-    // complaint about a field it added.
-    #[derive(Deserialize)]
-    struct Versioned {
-        version: Option<serde_json::Value>,
+    let doc: ReportDocument = match serde_json::from_slice(bytes) {
+        Ok(doc) => doc,
+        // Parsed again only to say what is wrong, and where.
+        Err(_) => return Err(document_error(bytes)),
+    };
+    if doc.version != PROTOCOL_VERSION {
+        return Err(unsupported_version(doc.version.into()));
     }
-    let versioned: Versioned = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::BadRequest(format!("the body is not a JSON object: {e}")))?;
-    match versioned.version.as_ref().and_then(|v| v.as_u64()) {
-        Some(v) if v == PROTOCOL_VERSION as u64 => {}
-        Some(v) => {
-            return Err(ApiError::BadRequest(format!(
-                "protocol version {v} is not supported; this licmon speaks version {PROTOCOL_VERSION}"
-            )));
-        }
-        None => {
-            return Err(ApiError::BadRequest(
-                "the document has no numeric \"version\"".into(),
-            ));
-        }
-    }
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let doc: ReportDocument = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        ApiError::BadRequest(format!(
-            "malformed report document at {path}: {}",
-            e.inner()
-        ))
-    })?;
-    check_text("agent.id", &doc.agent.id, true)?;
-    check_text("agent.host", &doc.agent.host, true)?;
-    check_text("agent.user", &doc.agent.user, false)?;
-    check_text("agent.agent_version", &doc.agent.agent_version, false)?;
+    check_text(|| "agent.id".into(), &doc.agent.id, true)?;
+    check_text(|| "agent.host".into(), &doc.agent.host, true)?;
+    check_text(|| "agent.user".into(), &doc.agent.user, false)?;
+    check_text(
+        || "agent.agent_version".into(),
+        &doc.agent.agent_version,
+        false,
+    )?;
     if doc.reports.len() > MAX_REPORTS {
         return Err(ApiError::BadRequest(format!(
             "{} reports in one document; at most {MAX_REPORTS}",
@@ -105,23 +93,55 @@ pub fn parse_document(bytes: &[u8]) -> Result<ReportDocument, ApiError> {
             )));
         }
         for (j, a) in r.apps.iter().enumerate() {
-            check_text(&format!("reports[{i}].apps[{j}].feature"), &a.feature, true)?;
-            check_text(
-                &format!("reports[{i}].apps[{j}].executable"),
-                &a.executable,
-                true,
-            )?;
-            check_text(&format!("reports[{i}].apps[{j}].user"), &a.user, true)?;
+            let at = |field: &str| format!("reports[{i}].apps[{j}].{field}");
+            check_text(|| at("feature"), &a.feature, true)?;
+            check_text(|| at("executable"), &a.executable, true)?;
+            check_text(|| at("user"), &a.user, true)?;
         }
     }
     Ok(doc)
 }
 
+fn unsupported_version(v: u64) -> ApiError {
+    ApiError::BadRequest(format!(
+        "protocol version {v} is not supported; this licmon speaks version {PROTOCOL_VERSION}"
+    ))
+}
+
+/// Why a document does not parse: not JSON, an unsupported version (before any complaint
+/// about a field a newer agent added), or the first malformed field with its path.
+fn document_error(bytes: &[u8]) -> ApiError {
+    #[derive(Deserialize)]
+    struct Versioned {
+        version: Option<serde_json::Value>,
+    }
+    let versioned: Versioned = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => return ApiError::BadRequest(format!("the body is not a JSON object: {e}")),
+    };
+    match versioned.version.as_ref().and_then(|v| v.as_u64()) {
+        Some(v) if v == PROTOCOL_VERSION as u64 => {}
+        Some(v) => return unsupported_version(v),
+        None => {
+            return ApiError::BadRequest("the document has no numeric \"version\"".into());
+        }
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, ReportDocument>(de) {
+        Err(e) => ApiError::BadRequest(format!(
+            "malformed report document at {}: {}",
+            e.path(),
+            e.inner()
+        )),
+        Ok(_) => ApiError::BadRequest("malformed report document".into()),
+    }
+}
+
 /// The newest report per server, in server order.
-fn newest_per_server(doc: &ReportDocument) -> Vec<&licmon_protocol::Report> {
-    let mut newest: std::collections::BTreeMap<i64, &licmon_protocol::Report> =
+fn newest_per_server(reports: Vec<licmon_protocol::Report>) -> Vec<licmon_protocol::Report> {
+    let mut newest: std::collections::BTreeMap<i64, licmon_protocol::Report> =
         std::collections::BTreeMap::new();
-    for r in &doc.reports {
+    for r in reports {
         match newest.get(&r.server_id) {
             Some(kept) if kept.observed_at > r.observed_at => {}
             _ => {
@@ -166,16 +186,18 @@ pub async fn post_reports(
         })?;
     let doc = parse_document(&bytes)?;
     let now = state.clock.now();
+    let accepted = doc.reports.len();
+    let (agent, reports) = (doc.agent, doc.reports);
     let identity = AgentIdentity {
-        agent_id: doc.agent.id.clone(),
-        host: doc.agent.host.clone(),
-        user: doc.agent.user.clone(),
-        version: doc.agent.agent_version.clone(),
+        agent_id: agent.id,
+        host: agent.host,
+        user: agent.user,
+        version: agent.agent_version,
         token_id: token_of(&who),
     };
     let servers = state.agents.servers(state.store.as_ref()).await?;
-    let mut reports = Vec::new();
-    for r in newest_per_server(&doc) {
+    let mut accepted_reports = Vec::new();
+    for r in newest_per_server(reports) {
         let server = servers.get(&r.server_id);
         if let Some((status, reason)) = refusal(server, r.server_id) {
             if let Err(e) = state
@@ -188,16 +210,16 @@ pub async fn post_reports(
             return Err(report_refused(status, reason));
         }
         let mark_remote_sessions = server.is_some_and(|s| s.kind != ManagerKind::AgentApps);
-        reports.push(AgentServerReport {
+        accepted_reports.push(AgentServerReport {
             server_id: r.server_id,
             mark_remote_sessions,
             apps: r
                 .apps
-                .iter()
+                .into_iter()
                 .map(|a| AgentAppUsage {
-                    feature: a.feature.clone(),
-                    executable: a.executable.clone(),
-                    user: a.user.clone(),
+                    feature: a.feature,
+                    executable: a.executable,
+                    user: a.user,
                     instances: a.instances,
                     started_at: a.started_at,
                     idle_secs: a.idle_secs,
@@ -208,17 +230,15 @@ pub async fn post_reports(
     let batch = AgentReportBatch {
         agent: identity,
         received_at: now,
-        error: doc.agent.last_error.clone().filter(|e| !e.is_empty()),
-        reports,
+        error: agent.last_error.filter(|e| !e.is_empty()),
+        reports: accepted_reports,
     };
     state
         .agents
         .submit(state.store.clone(), state.status, batch)
         .await
         .map_err(ApiError::Unavailable)?;
-    Ok(Json(Accepted {
-        accepted: doc.reports.len(),
-    }))
+    Ok(Json(Accepted { accepted }))
 }
 
 /// `{"accepted": n}`.

@@ -211,7 +211,8 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         return refuse(decision, &method, &path);
     }
     let mut request = request;
-    if let Some(who) = &who {
+    let authenticated = who.is_some();
+    if let Some(who) = who {
         let safe = matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
         if let (Via::Session { csrf_token, .. }, false) =
             (&who.via, safe || is_public(&method, &path))
@@ -241,11 +242,11 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
                 request = Request::from_parts(parts, Body::from(bytes));
             }
         }
-        request.extensions_mut().insert(who.clone());
+        request.extensions_mut().insert(who);
     }
     let mut response = next.run(request).await;
     // Pages that show who-used-what are private: no shared caches.
-    if who.is_some() && !response.headers().contains_key(header::CACHE_CONTROL) {
+    if authenticated && !response.headers().contains_key(header::CACHE_CONTROL) {
         response.headers_mut().insert(
             header::CACHE_CONTROL,
             HeaderValue::from_static("private, no-store"),
