@@ -29,21 +29,19 @@ pub(super) fn split_prefix(line: &str) -> Option<Prefixed<'_>> {
 /// way, so they are read without a search. None for any other shape; Some(None) when the
 /// shape is right but the rest is not a prefix (what [`any_prefix`] would say too).
 fn common_prefix(line: &str) -> Option<Option<Prefixed<'_>>> {
-    let b = line.as_bytes();
-    let digit = |i: usize| match b.get(i) {
-        Some(d) if d.is_ascii_digit() => Some(u32::from(d - b'0')),
-        _ => None,
-    };
-    if b.get(2) != Some(&b':') || b.get(5) != Some(&b':') || b.get(8) != Some(&b' ') {
+    let head: [u8; 9] = line.as_bytes().get(..9)?.try_into().ok()?;
+    let [h1, h2, b':', m1, m2, b':', s1, s2, b' '] = head else {
         return None;
-    }
-    let hour = match b.first() {
-        Some(b' ') => digit(1)?,
-        _ => digit(0)? * 10 + digit(1)?,
     };
-    let minute = digit(3)? * 10 + digit(4)?;
-    let second = digit(6)? * 10 + digit(7)?;
-    Some(NaiveTime::from_hms_opt(hour, minute, second).and_then(|t| after_time(t, line.get(9..)?)))
+    let digit = |c: u8| c.is_ascii_digit().then(|| u32::from(c - b'0'));
+    let hour = match h1 {
+        b' ' => digit(h2)?,
+        _ => digit(h1)? * 10 + digit(h2)?,
+    };
+    let minute = digit(m1)? * 10 + digit(m2)?;
+    let second = digit(s1)? * 10 + digit(s2)?;
+    let time = NaiveTime::from_hms_opt(hour, minute, second);
+    Some(time.and_then(|t| after_time(t, line.get(9..)?)))
 }
 
 /// Any other prefix: padding, then a time of day [`parse_time_of_day`] reads.
@@ -67,19 +65,23 @@ fn any_prefix(line: &str) -> Option<Prefixed<'_>> {
 
 /// `(daemon) message`, after the time and its space.
 fn after_time(time: NaiveTime, rest: &str) -> Option<Prefixed<'_>> {
-    let rest = rest.strip_prefix('(')?;
-    // The daemon runs to the first `)` and has no space in it.
-    let close = next_of(rest.as_bytes(), 0, [b')', b' ', b')']);
-    if close == 0 || rest.as_bytes().get(close) != Some(&b')') {
+    let b = rest.as_bytes();
+    if b.first() != Some(&b'(') {
         return None;
     }
-    let daemon = rest.get(..close)?;
-    let after = rest.get(close + 1..)?;
-    let message = after.strip_prefix(' ').unwrap_or(after);
+    // The daemon runs to the first `)` and has no space in it.
+    let close = next_of(b, 1, [b')', b' ', b')']);
+    if close == 1 || b.get(close) != Some(&b')') {
+        return None;
+    }
+    let message_at = match b.get(close + 1) {
+        Some(b' ') => close + 2,
+        _ => close + 1,
+    };
     Some(Prefixed {
         time,
-        daemon,
-        message,
+        daemon: rest.get(1..close)?,
+        message: rest.get(message_at..)?,
     })
 }
 
