@@ -445,7 +445,7 @@ impl AgentStore for SqlStore {
         }
         if let Some(bulk) = &self.sqlite_bulk {
             return bulk
-                .write(|db| crate::sqlite_agents::record(db, batch))
+                .write(|db| crate::sqlite_agents::record(db, batch, bulk.agent_ids()))
                 .await;
         }
         let backend = self.backend();

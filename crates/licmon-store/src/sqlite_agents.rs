@@ -3,8 +3,15 @@
 //! prepared single-row statements on the raw handle of the bulk connection (`sqlite_bulk.rs`).
 //! Thousands of reports per transaction cost one handoff to SQLite instead of one per
 //! statement, and no parameter is copied into an owned value first.
+//!
+//! An agent already registered is updated by its row id ([`AgentIds`], remembered from earlier
+//! writes) instead of through the `agent_key` upsert: the same columns change the same way
+//! ([`UPDATE_AGENT`] mirrors [`AGENT_UPSERT_TAIL`]). An id that no longer matches a row (the
+//! agent was deleted, or the transaction that registered it rolled back) updates nothing and
+//! the agent goes through the upsert again, so the map never needs invalidating.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use crate::agents::{
     AGENT_UPSERT_HEAD, AGENT_UPSERT_TAIL, AgentReportBatch, AgentRow, MARK_SESSIONS,
@@ -13,14 +20,50 @@ use crate::agents::{
 use crate::sqlite_bulk::Db;
 use crate::{StoreError, StoreResult};
 
+/// Agent row ids by agent id, at most [`MAX_KNOWN_AGENTS`] of them.
+pub(crate) type AgentIds = HashMap<String, i64>;
+
+/// A site with more agents than this goes through the upsert for the rest.
+const MAX_KNOWN_AGENTS: usize = 1_000_000;
+
+/// The conflict branch of the agent upsert, by row id: newest last-seen kept, the error
+/// replaced only by a new one.
+const UPDATE_AGENT: &str = "UPDATE agents SET host = ?2, os_user = ?3, agent_version = ?4, \
+     token_id = ?5, last_seen_at = MAX(last_seen_at, ?6), \
+     last_error = CASE WHEN ?7 IS NULL THEN last_error ELSE ?7 END, \
+     last_error_at = CASE WHEN ?7 IS NULL THEN last_error_at ELSE ?6 END \
+     WHERE id = ?1";
+
 /// Writes the batch inside the caller's transaction.
-pub(crate) fn record(db: &Db, batch: &[AgentReportBatch]) -> StoreResult<()> {
+pub(crate) fn record(
+    db: &Db,
+    batch: &[AgentReportBatch],
+    known: &Mutex<AgentIds>,
+) -> StoreResult<()> {
+    let mut known = known
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let upsert_sql =
         format!("{AGENT_UPSERT_HEAD}(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9){AGENT_UPSERT_TAIL}");
     let mut upsert = db.prepare(&upsert_sql)?;
+    let mut update = db.prepare(UPDATE_AGENT)?;
     let mut ids: HashMap<String, i64> = HashMap::with_capacity(batch.len());
     for b in batch {
         let a = AgentRow::of(b);
+        if let Some(&id) = known.get(a.key) {
+            update.bind_i64(1, id)?;
+            update.bind_text(2, a.host)?;
+            update.bind_text(3, a.user)?;
+            update.bind_text(4, a.version)?;
+            update.bind_opt_i64(5, a.token_id)?;
+            update.bind_i64(6, a.at)?;
+            update.bind_opt_text(7, a.error)?;
+            if update.run()? == 1 {
+                ids.insert(b.agent.agent_id.clone(), id);
+                continue;
+            }
+            known.remove(a.key);
+        }
         upsert.bind_text(1, a.key)?;
         upsert.bind_text(2, a.host)?;
         upsert.bind_text(3, a.user)?;
@@ -36,8 +79,11 @@ pub(crate) fn record(db: &Db, batch: &[AgentReportBatch]) -> StoreResult<()> {
         // The statement's end (and reset) after its one RETURNING row.
         upsert.run()?;
         ids.insert(b.agent.agent_id.clone(), id);
+        if known.len() < MAX_KNOWN_AGENTS {
+            known.insert(b.agent.agent_id.clone(), id);
+        }
     }
-    drop(upsert);
+    drop((upsert, update));
     let plan = plan(batch, &ids);
 
     let seen_sql = format!("{SEEN_UPSERT_HEAD}(?1, ?2, ?3){SEEN_UPSERT_TAIL}");

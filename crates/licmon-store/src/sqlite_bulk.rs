@@ -35,6 +35,8 @@ const CACHE_KIB: i64 = 32 * 1024;
 #[derive(Clone)]
 pub(crate) struct SqliteBulk {
     pool: SqlitePool,
+    /// Agent row ids by agent id, as this connection last wrote them (`sqlite_agents.rs`).
+    agent_ids: std::sync::Arc<std::sync::Mutex<crate::sqlite_agents::AgentIds>>,
 }
 
 impl SqliteBulk {
@@ -55,7 +57,14 @@ impl SqliteBulk {
             .idle_timeout(Duration::from_secs(60))
             .acquire_timeout(Duration::from_secs(30))
             .connect_lazy_with(options);
-        Self { pool }
+        Self {
+            pool,
+            agent_ids: Default::default(),
+        }
+    }
+
+    pub(crate) fn agent_ids(&self) -> &std::sync::Mutex<crate::sqlite_agents::AgentIds> {
+        &self.agent_ids
     }
 
     pub(crate) async fn close(&self) {

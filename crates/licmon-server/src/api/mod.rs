@@ -21,7 +21,9 @@ use crate::AppState;
 
 /// `/api/v1` with CSV for every list (see `csv.rs`).
 pub fn routes_with_csv() -> Router<AppState> {
-    routes().layer(axum::middleware::from_fn(csv::negotiate))
+    routes()
+        .layer(axum::middleware::from_fn(csv::negotiate))
+        .merge(agent::agent_endpoints())
 }
 
 pub fn routes() -> Router<AppState> {

@@ -441,4 +441,15 @@ pub async fn deleting_a_server_or_agent_removes_its_agent_rows(store: &SqlStore)
         store.delete_agent(agents[0].id).await,
         Err(StoreError::NotFound)
     ));
+    // A deleted agent that reports again is registered anew (a writer that remembered its old
+    // row id must notice the row is gone).
+    store
+        .record_agent_reports(&[batch("ws-1", 30, other, false, vec![])])
+        .await
+        .unwrap();
+    let again = store.list_agents().await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_ne!(again[0].id, agents[0].id);
+    assert_eq!(again[0].first_seen_at, t(30));
+    assert_eq!(again[0].server_ids, vec![other]);
 }
