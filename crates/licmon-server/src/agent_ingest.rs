@@ -143,6 +143,13 @@ const UNAVAILABLE: &str = "licmon cannot store reports right now; send them agai
 
 /// Merges documents of the same agent: the later one's identity, each server's newest report.
 fn merge(batches: Vec<AgentReportBatch>) -> Vec<AgentReportBatch> {
+    // Usually every agent sends one document per group: nothing to merge, nothing to copy.
+    let mut ids: std::collections::HashSet<&str> =
+        std::collections::HashSet::with_capacity(batches.len());
+    if batches.iter().all(|b| ids.insert(&b.agent.agent_id)) {
+        return batches;
+    }
+    drop(ids);
     let mut index: HashMap<String, usize> = HashMap::with_capacity(batches.len());
     let mut out: Vec<AgentReportBatch> = Vec::with_capacity(batches.len());
     for b in batches {

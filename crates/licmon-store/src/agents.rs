@@ -332,70 +332,51 @@ pub(crate) struct ReportPlan<'a> {
     pub marks: Vec<SessionMark<'a>>,
 }
 
-pub(crate) fn plan<'a>(
-    batch: &'a [AgentReportBatch],
-    ids: &HashMap<String, i64>,
-) -> ReportPlan<'a> {
-    let reports: Vec<(i64, i64, &AgentServerReport)> = batch
-        .iter()
-        .flat_map(|b| {
-            let id = ids[&b.agent.agent_id];
-            b.reports
-                .iter()
-                .map(move |r| (id, millis(b.received_at), r))
-        })
-        .collect();
-    let hosts: HashMap<i64, &str> = batch
-        .iter()
-        .map(|b| (ids[&b.agent.agent_id], b.agent.host.as_str()))
-        .collect();
-    // (agent, server, feature, executable, user) → (received at, usage).
+/// `ids[i]` is the row id of `batch[i]`'s agent.
+pub(crate) fn plan<'a>(batch: &'a [AgentReportBatch], ids: &[i64]) -> ReportPlan<'a> {
+    let mut reports: Vec<(i64, i64, &AgentServerReport)> = Vec::with_capacity(batch.len());
+    // (agent, server, feature, executable, user) → (received at, usage, host).
     type Key<'k> = (i64, ServerId, &'k str, &'k str, &'k str);
-    let mut rows: BTreeMap<Key, (i64, &AgentAppUsage)> = BTreeMap::new();
-    for (agent, at, r) in &reports {
-        for app in &r.apps {
-            rows.insert(
-                (
-                    *agent,
-                    r.server_id,
-                    &app.feature,
-                    &app.executable,
-                    &app.user,
-                ),
-                (*at, app),
-            );
+    let mut rows: BTreeMap<Key, (i64, &AgentAppUsage, &str)> = BTreeMap::new();
+    let mut marks = Vec::new();
+    for (b, &agent) in batch.iter().zip(ids) {
+        let at = millis(b.received_at);
+        let host = b.agent.host.as_str();
+        for r in &b.reports {
+            reports.push((agent, at, r));
+            for app in &r.apps {
+                rows.insert(
+                    (agent, r.server_id, &app.feature, &app.executable, &app.user),
+                    (at, app, host),
+                );
+                if r.mark_remote_sessions {
+                    marks.push(SessionMark {
+                        server: r.server_id,
+                        feature: &app.feature,
+                        user: &app.user,
+                        host,
+                        idle_secs: app.idle_secs,
+                    });
+                }
+            }
         }
     }
     let usage = rows
         .into_iter()
         .map(
-            |((agent, server, feature, executable, user), (at, app))| UsageRow {
+            |((agent, server, feature, executable, user), (at, app, host))| UsageRow {
                 agent,
                 server,
                 feature,
                 executable,
                 user,
-                host: hosts[&agent],
+                host,
                 instances: i64::from(app.instances),
                 started_at: millis(app.started_at).min(at),
                 idle_secs: app.idle_secs.min(i64::MAX as u64) as i64,
                 observed_at: at,
             },
         )
-        .collect();
-    let marks = reports
-        .iter()
-        .filter(|(_, _, r)| r.mark_remote_sessions)
-        .flat_map(|(agent, _, r)| {
-            let host = hosts[agent];
-            r.apps.iter().map(move |app| SessionMark {
-                server: r.server_id,
-                feature: &app.feature,
-                user: &app.user,
-                host,
-                idle_secs: app.idle_secs,
-            })
-        })
         .collect();
     ReportPlan {
         reports,
@@ -444,13 +425,22 @@ impl AgentStore for SqlStore {
             return Ok(());
         }
         if let Some(bulk) = &self.sqlite_bulk {
-            return bulk
-                .write(|db| crate::sqlite_agents::record(db, batch, bulk.agent_ids()))
-                .await;
+            let write =
+                || bulk.write(|db| crate::sqlite_agents::record(db, batch, bulk.agent_ids()));
+            return match write().await {
+                // A remembered agent row that another node deleted: once more, through the
+                // upsert (a server deleted meanwhile stays NotFound).
+                Err(StoreError::NotFound) => {
+                    bulk.forget_agents();
+                    write().await
+                }
+                other => other,
+            };
         }
         let backend = self.backend();
         let mut tx = self.write_tx().await?;
-        let ids = upsert_agents(&mut tx, backend, batch).await?;
+        let by_key = upsert_agents(&mut tx, backend, batch).await?;
+        let ids: Vec<i64> = batch.iter().map(|b| by_key[&b.agent.agent_id]).collect();
         let plan = plan(batch, &ids);
         for chunk in plan.reports.chunks(CHUNK) {
             let sql = format!(
@@ -546,24 +536,32 @@ impl AgentStore for SqlStore {
             .map(agent_from_row)
             .collect::<StoreResult<Vec<_>>>()?;
         let seen = sqlx::query(
-            "SELECT agent_id, server_id FROM agent_server_seen ORDER BY agent_id, server_id",
+            "SELECT agent_id, server_id, last_seen_at FROM agent_server_seen \
+             ORDER BY agent_id, server_id",
         )
         .fetch_all(&self.pool)
         .await?;
-        let mut servers: HashMap<i64, Vec<ServerId>> = HashMap::new();
+        // Per agent: its servers, and when it last reported for any of them (the SQLite writer
+        // does not rewrite an `agents` row whose identity did not change).
+        let mut servers: HashMap<i64, (Vec<ServerId>, i64)> = HashMap::new();
         for row in &seen {
-            servers
-                .entry(row.try_get("agent_id")?)
-                .or_default()
-                .push(row.try_get("server_id")?);
+            let entry = servers.entry(row.try_get("agent_id")?).or_default();
+            entry.0.push(row.try_get("server_id")?);
+            entry.1 = entry.1.max(row.try_get("last_seen_at")?);
         }
         for agent in &mut agents {
-            agent.server_ids = servers.remove(&agent.id).unwrap_or_default();
+            if let Some((ids, last)) = servers.remove(&agent.id) {
+                agent.server_ids = ids;
+                agent.last_seen_at = agent.last_seen_at.max(from_millis(last)?);
+            }
         }
         Ok(agents)
     }
 
     async fn delete_agent(&self, id: i64) -> StoreResult<()> {
+        if let Some(bulk) = &self.sqlite_bulk {
+            bulk.forget_agents();
+        }
         let mut tx = self.write_tx().await?;
         for table in ["agent_usage", "agent_server_seen"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE agent_id = $1"))

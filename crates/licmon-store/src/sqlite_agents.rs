@@ -6,9 +6,13 @@
 //!
 //! An agent already registered is updated by its row id ([`AgentIds`], remembered from earlier
 //! writes) instead of through the `agent_key` upsert: the same columns change the same way
-//! ([`UPDATE_AGENT`] mirrors [`AGENT_UPSERT_TAIL`]). An id that no longer matches a row (the
-//! agent was deleted, or the transaction that registered it rolled back) updates nothing and
-//! the agent goes through the upsert again, so the map never needs invalidating.
+//! ([`UPDATE_AGENT`] mirrors [`AGENT_UPSERT_TAIL`]). When nothing but the time would change —
+//! same host, user, version and token as this connection last wrote, no error, at least one
+//! server report — the `agents` row is not written at all: the report's `agent_server_seen`
+//! rows carry the time, and `list_agents` shows the later of the two. An id that no longer
+//! matches a row (the agent was deleted, or the transaction that registered it rolled back)
+//! updates nothing, or fails the batch's foreign keys; then the map is forgotten and the agent
+//! goes through the upsert again (`record_agent_reports` retries such a batch once).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -20,8 +24,38 @@ use crate::agents::{
 use crate::sqlite_bulk::Db;
 use crate::{StoreError, StoreResult};
 
-/// Agent row ids by agent id, at most [`MAX_KNOWN_AGENTS`] of them.
-pub(crate) type AgentIds = HashMap<String, i64>;
+/// What this connection last wrote of each agent, by agent id; at most [`MAX_KNOWN_AGENTS`].
+pub(crate) type AgentIds = HashMap<String, KnownAgent>;
+
+/// An agent's row id and the identity columns last written.
+pub(crate) struct KnownAgent {
+    id: i64,
+    host: String,
+    user: String,
+    version: String,
+    token_id: Option<i64>,
+}
+
+impl KnownAgent {
+    fn of(id: i64, a: &AgentRow<'_>) -> Self {
+        Self {
+            id,
+            host: a.host.to_string(),
+            user: a.user.to_string(),
+            version: a.version.to_string(),
+            token_id: a.token_id,
+        }
+    }
+
+    /// Whether writing `a` would change nothing but the last-seen time.
+    fn unchanged(&self, a: &AgentRow<'_>) -> bool {
+        a.error.is_none()
+            && self.host == a.host
+            && self.user == a.user
+            && self.version == a.version
+            && self.token_id == a.token_id
+    }
+}
 
 /// A site with more agents than this goes through the upsert for the rest.
 const MAX_KNOWN_AGENTS: usize = 1_000_000;
@@ -47,10 +81,15 @@ pub(crate) fn record(
         format!("{AGENT_UPSERT_HEAD}(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9){AGENT_UPSERT_TAIL}");
     let mut upsert = db.prepare(&upsert_sql)?;
     let mut update = db.prepare(UPDATE_AGENT)?;
-    let mut ids: HashMap<String, i64> = HashMap::with_capacity(batch.len());
+    let mut ids: Vec<i64> = Vec::with_capacity(batch.len());
     for b in batch {
         let a = AgentRow::of(b);
-        if let Some(&id) = known.get(a.key) {
+        if let Some(k) = known.get(a.key) {
+            let id = k.id;
+            if !b.reports.is_empty() && k.unchanged(&a) {
+                ids.push(id);
+                continue;
+            }
             update.bind_i64(1, id)?;
             update.bind_text(2, a.host)?;
             update.bind_text(3, a.user)?;
@@ -59,7 +98,8 @@ pub(crate) fn record(
             update.bind_i64(6, a.at)?;
             update.bind_opt_text(7, a.error)?;
             if update.run()? == 1 {
-                ids.insert(b.agent.agent_id.clone(), id);
+                ids.push(id);
+                known.insert(b.agent.agent_id.clone(), KnownAgent::of(id, &a));
                 continue;
             }
             known.remove(a.key);
@@ -78,28 +118,38 @@ pub(crate) fn record(
         })?;
         // The statement's end (and reset) after its one RETURNING row.
         upsert.run()?;
-        ids.insert(b.agent.agent_id.clone(), id);
+        ids.push(id);
         if known.len() < MAX_KNOWN_AGENTS {
-            known.insert(b.agent.agent_id.clone(), id);
+            known.insert(b.agent.agent_id.clone(), KnownAgent::of(id, &a));
         }
     }
     drop((upsert, update));
     let plan = plan(batch, &ids);
 
+    // Most reports come from agents seen before: update first, insert when there is no row.
+    let mut touch_seen = db.prepare(
+        "UPDATE agent_server_seen SET last_seen_at = MAX(last_seen_at, ?3) \
+         WHERE agent_id = ?1 AND server_id = ?2",
+    )?;
     let seen_sql = format!("{SEEN_UPSERT_HEAD}(?1, ?2, ?3){SEEN_UPSERT_TAIL}");
     let mut seen = db.prepare(&seen_sql)?;
     let mut clear = db.prepare("DELETE FROM agent_usage WHERE agent_id = ?1 AND server_id = ?2")?;
     for (agent, at, r) in &plan.reports {
-        seen.bind_i64(1, *agent)?;
-        seen.bind_i64(2, r.server_id)?;
-        seen.bind_i64(3, *at)?;
-        seen.run()?;
+        touch_seen.bind_i64(1, *agent)?;
+        touch_seen.bind_i64(2, r.server_id)?;
+        touch_seen.bind_i64(3, *at)?;
+        if touch_seen.run()? == 0 {
+            seen.bind_i64(1, *agent)?;
+            seen.bind_i64(2, r.server_id)?;
+            seen.bind_i64(3, *at)?;
+            seen.run()?;
+        }
         // A report is a whole state: it replaces what the agent said before for this server.
         clear.bind_i64(1, *agent)?;
         clear.bind_i64(2, r.server_id)?;
         clear.run()?;
     }
-    drop((seen, clear));
+    drop((touch_seen, seen, clear));
 
     let usage_sql = format!("{USAGE_INSERT_HEAD}(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
     let mut insert = db.prepare(&usage_sql)?;

@@ -67,6 +67,14 @@ impl SqliteBulk {
         &self.agent_ids
     }
 
+    /// Forgets the agents' remembered row ids (one was deleted).
+    pub(crate) fn forget_agents(&self) {
+        self.agent_ids
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clear();
+    }
+
     pub(crate) async fn close(&self) {
         self.pool.close().await;
     }

@@ -494,15 +494,6 @@ pub async fn delete_app(
 }
 
 /// The routes of this file, merged into `/api/v1`.
-/// What agents call, many times a second on a large site: outside the CSV layer (neither is a
-/// list), so a report passes one middleware less.
-pub fn agent_endpoints() -> axum::Router<AppState> {
-    use axum::routing::{get, post};
-    axum::Router::new()
-        .route("/agent/config", get(get_config))
-        .route("/agent/reports", post(post_reports))
-}
-
 /// The registry and the executable mapping (administrators).
 pub fn routes() -> axum::Router<AppState> {
     use axum::routing::get;

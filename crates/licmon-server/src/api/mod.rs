@@ -21,9 +21,7 @@ use crate::AppState;
 
 /// `/api/v1` with CSV for every list (see `csv.rs`).
 pub fn routes_with_csv() -> Router<AppState> {
-    routes()
-        .layer(axum::middleware::from_fn(csv::negotiate))
-        .merge(agent::agent_endpoints())
+    routes().layer(axum::middleware::from_fn(csv::negotiate))
 }
 
 pub fn routes() -> Router<AppState> {

@@ -31,7 +31,7 @@ macro_rules! agents_backend_tests {
     };
 }
 
-async fn agent_apps_server(store: &SqlStore, name: &str) -> ServerId {
+pub async fn agent_apps_server(store: &SqlStore, name: &str) -> ServerId {
     let input = LicenseServerInput {
         name: name.into(),
         kind: "agent-apps".into(),
@@ -67,7 +67,7 @@ fn app(feature: &str, user: &str, instances: u32, start: i64, idle: u64) -> Agen
     }
 }
 
-fn batch(
+pub fn batch(
     agent: &str,
     at: i64,
     server: ServerId,
