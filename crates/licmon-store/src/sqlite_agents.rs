@@ -133,7 +133,6 @@ pub(crate) fn record(
     )?;
     let seen_sql = format!("{SEEN_UPSERT_HEAD}(?1, ?2, ?3){SEEN_UPSERT_TAIL}");
     let mut seen = db.prepare(&seen_sql)?;
-    let mut clear = db.prepare("DELETE FROM agent_usage WHERE agent_id = ?1 AND server_id = ?2")?;
     for (agent, at, r) in &plan.reports {
         touch_seen.bind_i64(1, *agent)?;
         touch_seen.bind_i64(2, r.server_id)?;
@@ -144,29 +143,49 @@ pub(crate) fn record(
             seen.bind_i64(3, *at)?;
             seen.run()?;
         }
-        // A report is a whole state: it replaces what the agent said before for this server.
-        clear.bind_i64(1, *agent)?;
-        clear.bind_i64(2, r.server_id)?;
-        clear.run()?;
     }
-    drop((touch_seen, seen, clear));
+    drop((touch_seen, seen));
 
+    // A report is a whole state: its rows are written (in place when the agent reported the
+    // same application before), then whatever else the agent had said for that server goes.
+    // Every row of a report carries the report's receipt time, so "else" is a different time
+    // (two documents of one agent received in the same millisecond and committed separately
+    // could leave a stale row until the agent's next report).
+    let mut update = db.prepare(
+        "UPDATE agent_usage SET host = ?6, instances = ?7, started_at = ?8, idle_secs = ?9, \
+         observed_at = ?10 WHERE agent_id = ?1 AND server_id = ?2 AND feature = ?3 \
+         AND executable = ?4 AND user_name = ?5",
+    )?;
     let usage_sql = format!("{USAGE_INSERT_HEAD}(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
     let mut insert = db.prepare(&usage_sql)?;
     for u in &plan.usage {
-        insert.bind_i64(1, u.agent)?;
-        insert.bind_i64(2, u.server)?;
-        insert.bind_text(3, u.feature)?;
-        insert.bind_text(4, u.executable)?;
-        insert.bind_text(5, u.user)?;
-        insert.bind_text(6, u.host)?;
-        insert.bind_i64(7, u.instances)?;
-        insert.bind_i64(8, u.started_at)?;
-        insert.bind_i64(9, u.idle_secs)?;
-        insert.bind_i64(10, u.observed_at)?;
-        insert.run()?;
+        for stmt in [&mut update, &mut insert] {
+            stmt.bind_i64(1, u.agent)?;
+            stmt.bind_i64(2, u.server)?;
+            stmt.bind_text(3, u.feature)?;
+            stmt.bind_text(4, u.executable)?;
+            stmt.bind_text(5, u.user)?;
+            stmt.bind_text(6, u.host)?;
+            stmt.bind_i64(7, u.instances)?;
+            stmt.bind_i64(8, u.started_at)?;
+            stmt.bind_i64(9, u.idle_secs)?;
+            stmt.bind_i64(10, u.observed_at)?;
+            if stmt.run()? == 1 {
+                break;
+            }
+        }
     }
-    drop(insert);
+    drop((update, insert));
+    let mut stale = db.prepare(
+        "DELETE FROM agent_usage WHERE agent_id = ?1 AND server_id = ?2 AND observed_at <> ?3",
+    )?;
+    for (agent, at, r) in &plan.reports {
+        stale.bind_i64(1, *agent)?;
+        stale.bind_i64(2, r.server_id)?;
+        stale.bind_i64(3, *at)?;
+        stale.run()?;
+    }
+    drop(stale);
 
     if plan.marks.is_empty() {
         return Ok(());

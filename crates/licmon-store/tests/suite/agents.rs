@@ -17,6 +17,7 @@ macro_rules! agents_backend_tests {
             agent_apps_crud_and_conflicts, agent_usage_becomes_features_sessions_and_history,
             a_second_refresh_within_the_gap_does_nothing,
             reports_mark_matching_remote_sessions_idle_or_active, a_batch_of_many_agents_in_one_call,
+            a_report_replaces_the_agents_earlier_usage,
             deleting_a_server_or_agent_removes_its_agent_rows);
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
@@ -215,6 +216,54 @@ pub async fn agent_apps_crud_and_conflicts(store: &SqlStore) {
         Err(StoreError::NotFound)
     ));
     assert!(store.list_agent_apps().await.unwrap().is_empty());
+}
+
+/// Each report replaces what the agent said before for that server: an application reported
+/// again is updated, one no longer reported is gone, a new one appears.
+pub async fn a_report_replaces_the_agents_earlier_usage(store: &SqlStore) {
+    let s = agent_apps_server(store, "apps").await;
+    for feature in ["matlab", "cad"] {
+        let input = AgentAppInput {
+            server_id: s,
+            feature: feature.into(),
+            executables: vec![feature.into()],
+        };
+        store.create_agent_app(&input, t(0)).await.unwrap();
+    }
+    let in_use = |at: i64| async move {
+        store
+            .refresh_agent_usage(s, t(at), Duration::seconds(120), Duration::zero())
+            .await
+            .unwrap();
+        let snap = store.current_snapshot(s).await.unwrap().unwrap();
+        snap.features
+            .iter()
+            .map(|f| (f.name.clone(), f.in_use))
+            .collect::<Vec<_>>()
+    };
+    let reports = [
+        (10, vec![app("matlab", "alice", 2, 5, 0)]),
+        (
+            20,
+            vec![
+                app("matlab", "alice", 3, 5, 0),
+                app("cad", "alice", 1, 15, 0),
+            ],
+        ),
+        (30, vec![app("cad", "alice", 1, 15, 9)]),
+    ];
+    let expected = [
+        vec![("cad".to_string(), 0), ("matlab".to_string(), 2)],
+        vec![("cad".to_string(), 1), ("matlab".to_string(), 3)],
+        vec![("cad".to_string(), 1), ("matlab".to_string(), 0)],
+    ];
+    for ((at, apps), want) in reports.into_iter().zip(expected) {
+        store
+            .record_agent_reports(&[batch("ws-1", at, s, false, apps)])
+            .await
+            .unwrap();
+        assert_eq!(in_use(at).await, want, "after the report at {at}");
+    }
 }
 
 pub async fn agent_usage_becomes_features_sessions_and_history(store: &SqlStore) {
