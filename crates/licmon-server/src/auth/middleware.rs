@@ -217,30 +217,11 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         if let (Via::Session { csrf_token, .. }, false) =
             (&who.via, safe || is_public(&method, &path))
         {
-            let header_ok = request
-                .headers()
-                .get(CSRF_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| constant_time_eq(v, csrf_token));
-            if !header_ok {
-                if !is_form(request.headers()) {
-                    return csrf_refused();
-                }
-                let (parts, body) = request.into_parts();
-                let bytes = match to_bytes(body, limit).await {
-                    Ok(bytes) => bytes,
-                    Err(_) => {
-                        return ApiError::PayloadTooLarge(format!(
-                            "the body is larger than {limit} bytes"
-                        ))
-                        .into_response();
-                    }
-                };
-                if !form_has_token(&bytes, csrf_token) {
-                    return csrf_refused();
-                }
-                request = Request::from_parts(parts, Body::from(bytes));
-            }
+            // Boxed: the form path's body read stays out of every other request's future.
+            request = match Box::pin(check_csrf(request, csrf_token, limit)).await {
+                Ok(request) => request,
+                Err(refused) => return refused,
+            };
         }
         request.extensions_mut().insert(who);
     }
@@ -253,6 +234,33 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         );
     }
     response
+}
+
+/// A state-changing request made with a session cookie: the session's CSRF token must come in
+/// the header, or in the form field of a form body (read here, then handed on).
+async fn check_csrf(request: Request, csrf_token: &str, limit: usize) -> Result<Request, Response> {
+    let header_ok = request
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| constant_time_eq(v, csrf_token));
+    if header_ok {
+        return Ok(request);
+    }
+    if !is_form(request.headers()) {
+        return Err(csrf_refused());
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = to_bytes(body, limit).await else {
+        return Err(
+            ApiError::PayloadTooLarge(format!("the body is larger than {limit} bytes"))
+                .into_response(),
+        );
+    };
+    if !form_has_token(&bytes, csrf_token) {
+        return Err(csrf_refused());
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
 fn csrf_refused() -> Response {

@@ -55,7 +55,13 @@ pub fn new_token() -> String {
 
 /// What the database keeps of a session id or token.
 pub fn digest(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+    // Every token request computes one: encode through a buffer, not char by char.
+    let mut hex = [0u8; 64];
+    hex::encode_to_slice(Sha256::digest(secret.as_bytes()), &mut hex)
+        .expect("64 hex digits for 32 bytes");
+    std::str::from_utf8(&hex)
+        .expect("hex digits are ASCII")
+        .to_string()
 }
 
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
@@ -105,6 +111,11 @@ mod tests {
         assert_eq!(t.len(), TOKEN_PREFIX.len() + 64);
         assert_ne!(t, new_token());
         assert_eq!(digest(&t).len(), 64);
+        assert_eq!(
+            digest("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+            "SHA-256 of \"abc\" (FIPS 180-2), lower-case hex as stored"
+        );
         assert!(constant_time_eq(&digest(&t), &digest(&t)));
         assert!(!constant_time_eq(&digest(&t), &digest("other")));
         assert!(check_password("short").is_err());
