@@ -49,7 +49,7 @@ pub struct AppStateFields {
     pub auth: crate::auth::AuthSettings,
     /// Tokens this node read recently (crate::auth::token_cache).
     pub tokens: Arc<crate::auth::token_cache::TokenCache>,
-    /// Agent report ingestion (group commit) and its server cache (crate::agent_ingest).
+    /// Agent report ingestion (write-behind batches) and its server cache (crate::agent_ingest).
     pub agents: Arc<crate::agent_ingest::AgentIngest>,
     /// `/metrics`: this node's poll metrics and the optional scrape token (crate::metrics).
     pub metrics: crate::metrics::MetricsState,

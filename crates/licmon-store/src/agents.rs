@@ -8,7 +8,11 @@
 //!   its newest report, never merged. Freshness is the time licmon *received* it (its clock, not
 //!   the agent's), so a workstation with a wrong clock cannot keep usage alive or hide it.
 //! - [`AgentStore::record_agent_reports`] writes a whole batch in one transaction with
-//!   multi-row statements (ingestion is batched by the server: group commit).
+//!   multi-row statements, or on a SQLite file single-row prepared statements on the bulk
+//!   connection (`sqlite_agents.rs`); the server batches what it has queued.
+//! - An agent's "last seen" in the registry is the later of its `agents` row and its
+//!   `agent_server_seen` rows: the SQLite writer does not rewrite an `agents` row whose identity
+//!   did not change, since the report's last-seen rows carry the time.
 //! - Agent-apps usage is derived from `agent_usage` rows younger than the window, the same on
 //!   every node; [`AgentStore::refresh_agent_usage`] claims the server's snapshot row first, so
 //!   several nodes sharing a database add one rollup sample per interval, not one each.
