@@ -431,15 +431,20 @@ impl AgentStore for SqlStore {
         if let Some(bulk) = &self.sqlite_bulk {
             let write =
                 || bulk.write(|db| crate::sqlite_agents::record(db, batch, bulk.agent_ids()));
-            return match write().await {
-                // A remembered agent row that another node deleted: once more, through the
-                // upsert (a server deleted meanwhile stays NotFound).
-                Err(StoreError::NotFound) => {
-                    bulk.forget_agents();
-                    write().await
+            let mut result = write().await;
+            if result.is_err() {
+                // What the writer remembers may come from the rolled-back transaction.
+                bulk.forget_agents();
+                // A remembered agent row that another node deleted fails a foreign key: once
+                // more, through the upsert (a server deleted meanwhile stays NotFound).
+                if matches!(result, Err(StoreError::NotFound)) {
+                    result = write().await;
+                    if result.is_err() {
+                        bulk.forget_agents();
+                    }
                 }
-                other => other,
-            };
+            }
+            return result;
         }
         let backend = self.backend();
         let mut tx = self.write_tx().await?;

@@ -12,7 +12,8 @@
 //! rows carry the time, and `list_agents` shows the later of the two. An id that no longer
 //! matches a row (the agent was deleted, or the transaction that registered it rolled back)
 //! updates nothing, or fails the batch's foreign keys; then the map is forgotten and the agent
-//! goes through the upsert again (`record_agent_reports` retries such a batch once).
+//! goes through the upsert again (`record_agent_reports` retries such a batch once). Any failed
+//! batch forgets the map too: what it learnt may belong to the rolled-back transaction.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
