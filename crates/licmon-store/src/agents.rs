@@ -28,7 +28,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::monitor::{previous_snapshot, sync_sessions_of, upsert_rollup, write_change_points};
-use crate::rows::{from_millis, get_u64, millis, opt_from_millis};
+use crate::rows::{from_millis, get_u64, millis, opt_from_millis, placeholders};
 use crate::{Backend, Granularity, SqlStore, StoreError, StoreResult};
 
 /// Sessions made from agent reports (Agent applications servers).
@@ -166,25 +166,6 @@ pub trait AgentStore: Send + Sync {
 
 /// Rows per multi-row statement (SQLite and PostgreSQL both allow far more parameters).
 const CHUNK: usize = 100;
-
-/// `($first, ..), (..)` on PostgreSQL; anonymous `?` on SQLite, where sqlx would look every
-/// numbered parameter up by name (a linear scan in SQLite: quadratic for multi-row statements).
-fn placeholders(backend: Backend, rows: usize, cols: usize, first: usize) -> String {
-    use std::fmt::Write;
-    let mut out = String::with_capacity(rows * cols * 5);
-    for r in 0..rows {
-        out.push_str(if r == 0 { "(" } else { ", (" });
-        for c in 0..cols {
-            let sep = if c == 0 { "" } else { ", " };
-            let _ = match backend {
-                Backend::Sqlite => write!(out, "{sep}?"),
-                Backend::Postgres => write!(out, "{sep}${}", first + r * cols + c),
-            };
-        }
-        out.push(')');
-    }
-    out
-}
 
 pub(crate) fn short_host(host: &str) -> String {
     host.split('.').next().unwrap_or(host).to_lowercase()

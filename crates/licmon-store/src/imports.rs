@@ -10,7 +10,7 @@ use licmon_core::ServerId;
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
-use crate::rows::{from_millis, get_bool, millis, opt_from_millis};
+use crate::rows::{from_millis, get_bool, millis, opt_from_millis, push_placeholders};
 use crate::{Backend, SqlStore, StoreError, StoreResult};
 
 /// `sessions.source` of sessions rebuilt from imported logs.
@@ -604,24 +604,6 @@ pub(crate) fn open_session_key(i: usize) -> String {
 const SESSION_COLUMNS: &str = "INSERT INTO sessions (server_id, source, session_key, feature, \
      user_name, host, display, version, count, borrowed, started_at, ended_at) VALUES ";
 
-/// `($1,$2,..),(..)` — or anonymous `?` on SQLite for multi-row statements: sqlx looks up
-/// every numbered SQLite parameter by name, which SQLite answers by a linear scan, so thousands
-/// of `$N` cost quadratic time there; `?` is bound by position without a lookup.
-fn placeholders(sql: &mut String, rows: usize, columns: usize, backend: Backend) {
-    use std::fmt::Write;
-    for r in 0..rows {
-        sql.push_str(if r == 0 { "(" } else { ",(" });
-        for c in 0..columns {
-            let sep = if c == 0 { "" } else { "," };
-            let _ = match backend {
-                Backend::Sqlite => write!(sql, "{sep}?"),
-                Backend::Postgres => write!(sql, "{sep}${}", r * columns + c + 1),
-            };
-        }
-        sql.push(')');
-    }
-}
-
 async fn insert_sessions(
     tx: &mut Transaction<'_, Any>,
     id: ServerId,
@@ -629,7 +611,7 @@ async fn insert_sessions(
     backend: Backend,
 ) -> StoreResult<()> {
     let mut sql = String::from(SESSION_COLUMNS);
-    placeholders(&mut sql, rows.len(), 12, backend);
+    push_placeholders(&mut sql, backend, rows.len(), 12, 1);
     let mut q = sqlx::query(&sql);
     for s in rows {
         q = bind_session(q, id, s, "");
@@ -673,7 +655,7 @@ async fn insert_open_sessions(
 ) -> StoreResult<Vec<(usize, i64)>> {
     let keys: Vec<String> = (first..first + rows.len()).map(open_session_key).collect();
     let mut sql = String::from(SESSION_COLUMNS);
-    placeholders(&mut sql, rows.len(), 12, backend);
+    push_placeholders(&mut sql, backend, rows.len(), 12, 1);
     sql.push_str(" RETURNING id, session_key");
     let mut q = sqlx::query(&sql);
     for (s, key) in rows.iter().zip(&keys) {
@@ -745,7 +727,7 @@ async fn insert_denials(
     backend: Backend,
 ) -> StoreResult<()> {
     let mut sql = String::from(DENIAL_COLUMNS);
-    placeholders(&mut sql, rows.len(), 9, backend);
+    push_placeholders(&mut sql, backend, rows.len(), 9, 1);
     let mut q = sqlx::query(&sql);
     for d in rows {
         q = bind_denial(q, id, d);
@@ -766,7 +748,7 @@ async fn insert_pending_denials(
     backend: Backend,
 ) -> StoreResult<Vec<i64>> {
     let mut sql = String::from(DENIAL_COLUMNS);
-    placeholders(&mut sql, rows.len(), 9, backend);
+    push_placeholders(&mut sql, backend, rows.len(), 9, 1);
     sql.push_str(" RETURNING id, at, feature, user_name, host");
     let mut q = sqlx::query(&sql);
     for d in rows {

@@ -6,7 +6,7 @@ use licmon_core::{DataSourceSwitches, LicenseServer, ManagerKind, ServerAddress}
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{StoreError, StoreResult};
+use crate::{Backend, StoreError, StoreResult};
 
 /// `NotFound` when a statement aimed at one row by its key touched none.
 pub fn touched(done: &sqlx::any::AnyQueryResult) -> StoreResult<()> {
@@ -15,6 +15,38 @@ pub fn touched(done: &sqlx::any::AnyQueryResult) -> StoreResult<()> {
     } else {
         Ok(())
     }
+}
+
+/// Appends `rows` tuples of `cols` parameters for a multi-row statement: `($first, ..), (..)`
+/// on PostgreSQL, anonymous `?` on SQLite — sqlx looks every numbered SQLite parameter up by
+/// name, which SQLite answers by a linear scan, so thousands of `$N` cost quadratic time there;
+/// `?` is bound by position without a lookup. Do not mix with `$N` in one SQLite statement.
+pub fn push_placeholders(
+    sql: &mut String,
+    backend: Backend,
+    rows: usize,
+    cols: usize,
+    first: usize,
+) {
+    use std::fmt::Write;
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..cols {
+            let sep = if c == 0 { "" } else { ", " };
+            let _ = match backend {
+                Backend::Sqlite => write!(sql, "{sep}?"),
+                Backend::Postgres => write!(sql, "{sep}${}", first + r * cols + c),
+            };
+        }
+        sql.push(')');
+    }
+}
+
+/// [`push_placeholders`] as a new string.
+pub fn placeholders(backend: Backend, rows: usize, cols: usize, first: usize) -> String {
+    let mut sql = String::with_capacity(rows * cols * 5);
+    push_placeholders(&mut sql, backend, rows, cols, first);
+    sql
 }
 
 pub fn millis(t: DateTime<Utc>) -> i64 {
