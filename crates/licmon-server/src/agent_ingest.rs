@@ -52,22 +52,29 @@ enum Job {
 type ServerMap = Arc<HashMap<ServerId, LicenseServer>>;
 
 /// The ingestion state a node shares between its handlers (in [`crate::AppState`]).
-#[derive(Default)]
 pub struct AgentIngest {
     writer: OnceLock<mpsc::Sender<Job>>,
     servers: Mutex<Option<(Instant, ServerMap)>>,
     /// When the writer's last attempt failed, if it did and no attempt succeeded since.
     failed_at: Arc<Mutex<Option<Instant>>>,
     /// Pause between attempts at a group the store refused (1 s unless set for tests).
-    retry_pause: Option<Duration>,
+    retry_pause: Duration,
+}
+
+impl Default for AgentIngest {
+    fn default() -> Self {
+        Self::with_retry_pause(Duration::from_secs(1))
+    }
 }
 
 impl AgentIngest {
     /// An ingestion that pauses `retry_pause` between attempts at a refused write.
     pub fn with_retry_pause(retry_pause: Duration) -> Self {
         Self {
-            retry_pause: Some(retry_pause),
-            ..Self::default()
+            writer: OnceLock::new(),
+            servers: Mutex::new(None),
+            failed_at: Arc::default(),
+            retry_pause,
         }
     }
 
@@ -106,7 +113,7 @@ impl AgentIngest {
         status: StatusSettings,
         batch: AgentReportBatch,
     ) -> Result<(), String> {
-        let pause = self.retry_pause.unwrap_or(Duration::from_secs(1));
+        let pause = self.retry_pause;
         if self
             .failed_at
             .lock()
