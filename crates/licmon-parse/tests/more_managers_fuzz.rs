@@ -5,7 +5,8 @@
 mod common;
 
 use common::mutate::{
-    XorShift, assert_lines_in_input, duplicate_and_drop_lines, flip_bytes, shuffle_lines, truncate,
+    self, XorShift, assert_lines_in_input, duplicate_and_drop_lines, flip_bytes, shuffle_lines,
+    swap_digits, truncate,
 };
 
 use chrono::{TimeZone, Utc};
@@ -74,17 +75,7 @@ fn splice(text: &str, rng: &mut XorShift) -> String {
         "é", "\u{0}", "\t", "\r", "\n", "@", ": ", "|- ", ";", ",", "#", " | ", "<", "\"", "日本",
         "admin >",
     ];
-    let mut out = String::with_capacity(text.len() + 64);
-    for ch in text.chars() {
-        out.push(ch);
-        if rng.below(40) == 0 {
-            out.push_str(PIECES[rng.below(PIECES.len())]);
-            if let Some(c) = char::from_u32((rng.next() % 0x11_0000) as u32) {
-                out.push(c);
-            }
-        }
-    }
-    out
+    mutate::splice(text, rng, &PIECES)
 }
 
 fn xml_soup(rng: &mut XorShift) -> String {
@@ -104,21 +95,7 @@ fn xml_soup(rng: &mut XorShift) -> String {
         " expires=\"permanent\"",
         "\n",
     ];
-    (0..rng.below(60))
-        .map(|_| PARTS[rng.below(PARTS.len())])
-        .collect()
-}
-
-fn swap_digits(text: &str, rng: &mut XorShift) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match (c.is_ascii_digit(), rng.below(6)) {
-            (true, 0) => out.push('\u{663}'),
-            (true, 1 | 2) => out.push(char::from(b'0' + rng.below(10) as u8)),
-            _ => out.push(c),
-        }
-    }
-    out
+    mutate::soup(rng, &PARTS)
 }
 
 #[test]

@@ -86,3 +86,38 @@ pub fn truncate(text: &str, rng: &mut XorShift) -> String {
     }
     text[..end].to_string()
 }
+
+/// Inserts one of `pieces`, then a random code point, after about every 40th character.
+pub fn splice(text: &str, rng: &mut XorShift, pieces: &[&str]) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    for ch in text.chars() {
+        out.push(ch);
+        if rng.below(40) == 0 {
+            out.push_str(pieces[rng.below(pieces.len())]);
+            if let Some(c) = char::from_u32((rng.next() % 0x11_0000) as u32) {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// Up to 60 random `parts` in a row: tag soup from the names a parser knows.
+pub fn soup(rng: &mut XorShift, parts: &[&str]) -> String {
+    (0..rng.below(60))
+        .map(|_| parts[rng.below(parts.len())])
+        .collect()
+}
+
+/// Replaces some ASCII digits by other digits, or by a digit that is not ASCII.
+pub fn swap_digits(text: &str, rng: &mut XorShift) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match (c.is_ascii_digit(), rng.below(6)) {
+            (true, 0) => out.push('\u{663}'), // ARABIC-INDIC DIGIT THREE: not an ASCII digit
+            (true, 1 | 2) => out.push(char::from(b'0' + rng.below(10) as u8)),
+            _ => out.push(c),
+        }
+    }
+    out
+}
