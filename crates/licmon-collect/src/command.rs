@@ -78,12 +78,7 @@ pub fn status_query(
             format: StatusFormat::CustomXml,
         });
     }
-    let utility = server
-        .utility_path
-        .clone()
-        .or_else(|| utilities.get(kind.api_id()).cloned())
-        .or_else(|| kind.default_utility().map(str::to_string))
-        .ok_or(QueryError::Unsupported(kind))?;
+    let utility = utility(server, utilities)?;
     let address = server.address.as_ref().ok_or(QueryError::NoAddress)?;
     let arg = |s: &str| s.to_string();
     match kind {
@@ -181,6 +176,45 @@ pub fn status_query(
     }
 }
 
+/// The second query of a license manager whose main status leaves something out, run less
+/// often than the status (see `engine::LicenseFileInfo`): FlexNet `lmstat -i`, the license
+/// file's INCREMENT lines, for the expiry of every feature — `lmstat -a` shows a feature's
+/// expiry only while someone uses it. None for the other types.
+pub fn info_query(
+    server: &LicenseServer,
+    utilities: &BTreeMap<String, String>,
+) -> Option<StatusQuery> {
+    if server.kind != ManagerKind::Flexnet {
+        return None;
+    }
+    let address = server.address.as_ref()?;
+    Some(StatusQuery::run(
+        vec![
+            utility(server, utilities).ok()?,
+            "lmstat".to_string(),
+            "-i".to_string(),
+            "-c".to_string(),
+            address.to_string(),
+        ],
+        StatusFormat::FlexnetLmstatI,
+    ))
+}
+
+/// The utility to run: the server's own path, else the configured one for its type, else the
+/// type's usual name (found on PATH).
+fn utility(
+    server: &LicenseServer,
+    utilities: &BTreeMap<String, String>,
+) -> Result<String, QueryError> {
+    let kind = server.kind;
+    server
+        .utility_path
+        .clone()
+        .or_else(|| utilities.get(kind.api_id()).cloned())
+        .or_else(|| kind.default_utility().map(str::to_string))
+        .ok_or(QueryError::Unsupported(kind))
+}
+
 fn first_node(address: &ServerAddress) -> &licmon_core::HostPort {
     &address.nodes()[0]
 }
@@ -230,6 +264,24 @@ mod tests {
             ["lmutil", "lmstat", "-a", "-c", "27000@a,27000@b,27000@c"]
         );
         assert_eq!(q.format, StatusFormat::FlexnetLmstat);
+    }
+
+    #[test]
+    fn flexnet_alone_has_an_info_query_with_the_same_utility_and_address() {
+        let config = BTreeMap::from([("flexnet".to_string(), "/opt/lmutil".to_string())]);
+        let q = info_query(&server("flexnet", "27000@a,27000@b,27000@c", None), &config).unwrap();
+        assert_eq!(
+            q.argv,
+            [
+                "/opt/lmutil",
+                "lmstat",
+                "-i",
+                "-c",
+                "27000@a,27000@b,27000@c"
+            ]
+        );
+        assert_eq!(q.format, StatusFormat::FlexnetLmstatI);
+        assert!(info_query(&server("rlm", "5053@h", None), &config).is_none());
     }
 
     #[test]

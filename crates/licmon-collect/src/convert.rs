@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use licmon_core::snapshot::{Checkout, DaemonState, FeatureUsage, NodeState, PoolState, Snapshot};
-use licmon_parse::{Expiry, StatusReport, UpDown};
+use licmon_parse::{Expiry, Pool, StatusReport, UpDown};
 
 /// A report that says the server is down is a failed poll with the utility's words.
 pub fn down_reason(report: &StatusReport) -> Option<String> {
@@ -26,6 +26,18 @@ pub fn unparseable_reason(report: &StatusReport) -> Option<String> {
         Some(d) => format!("unparseable output: line {}: {}", d.line, d.message),
         None => "unparseable output: the utility printed nothing licmon recognises".to_string(),
     })
+}
+
+pub fn pool_state(p: &Pool) -> PoolState {
+    PoolState {
+        version: p.version.clone(),
+        expires: match p.expires {
+            Some(Expiry::On(d)) => Some(d),
+            _ => None,
+        },
+        permanent: p.expires == Some(Expiry::Permanent),
+        issued: p.issued,
+    }
 }
 
 pub fn snapshot(report: &StatusReport, taken_at: DateTime<Utc>) -> Snapshot {
@@ -65,19 +77,7 @@ pub fn snapshot(report: &StatusReport, taken_at: DateTime<Utc>) -> Snapshot {
                 borrowed: f.borrowed,
                 queued: f.queued,
                 uncounted: f.uncounted,
-                pools: f
-                    .pools
-                    .iter()
-                    .map(|p| PoolState {
-                        version: p.version.clone(),
-                        expires: match p.expires {
-                            Some(Expiry::On(d)) => Some(d),
-                            _ => None,
-                        },
-                        permanent: p.expires == Some(Expiry::Permanent),
-                        issued: p.issued,
-                    })
-                    .collect(),
+                pools: f.pools.iter().map(pool_state).collect(),
             })
             .collect(),
         checkouts: report

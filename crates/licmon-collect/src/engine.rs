@@ -14,6 +14,7 @@ use tokio::time::Instant;
 
 use crate::command::status_query;
 use crate::leases::LeaseKeeper;
+use crate::license_info::LicenseFileInfo;
 use crate::runner::stderr_tail;
 use crate::{PollLatency, PollStats, convert};
 
@@ -301,6 +302,7 @@ impl PollLoop {
         let interval = Duration::from_secs(self.server.query_interval_secs as u64);
         let mut next = Instant::now() + self.first_poll_in;
         let mut last_error: Option<String> = None;
+        let mut license_info = LicenseFileInfo::default();
         loop {
             tokio::time::sleep_until(next).await;
             let due = next;
@@ -313,9 +315,16 @@ impl PollLoop {
             // spread out instead of bursting together at every interval.
             next = Instant::now() + interval;
             let started = Utc::now();
-            let outcome = poll_once(&self.server, &self.config, started).await;
+            let mut outcome = poll_once(&self.server, &self.config, started).await;
             let ms = |since: Instant| since.elapsed().as_millis().min(u32::MAX as u128) as u32;
+            // The poll's latency is the status query's: the hourly license-file read below
+            // would show as a spike in it.
             let run_ms = ms(run_from);
+            if let Ok(snapshot) = &mut outcome {
+                license_info
+                    .refresh_and_fill(&self.server, &self.config, started, snapshot)
+                    .await;
+            }
             let outcome_kind = match &outcome {
                 Ok(_) => "ok",
                 Err((kind, _)) => *kind,

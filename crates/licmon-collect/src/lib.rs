@@ -8,6 +8,7 @@ pub mod command;
 pub mod convert;
 mod engine;
 mod leases;
+mod license_info;
 pub mod poll_metrics;
 pub mod runner;
 mod stats;

@@ -20,6 +20,14 @@ version = "2025.1"
 issued = 20
 users = 30
 peak = 0.9
+# Nobody uses it: `lmstat -a` shows no expiry for it, only `lmstat -i` does.
+[[server.feature]]
+name = "post"
+version = "2025.1"
+issued = 4
+users = 0
+peak = 0.0
+expires = "2031-01-31"
 
 [[server]]
 kind = "rlm"
@@ -176,6 +184,14 @@ fn statuses_follow_real_polls_and_shutdown_leaves_no_child() {
     assert_eq!(nodes.iter().filter(|n| n["up"] == false).count(), 1);
     assert_eq!(usage["features"][0]["name"], "solver");
     assert_eq!(usage["features"][0]["issued"], 20);
+    // The unused feature's expiry comes from the license file (`lmstat -i`), read once an
+    // hour and merged into every snapshot.
+    let post = &usage["features"][1];
+    assert_eq!(
+        (&post["name"], &post["in_use"]),
+        (&"post".into(), &0.into())
+    );
+    assert_eq!(post["pools"][0]["expires"], "2031-01-31", "{post}");
 
     // A hanging poll is in flight now (every 10 s, lasting 8 s): shut down in the middle of it.
     wait_for(Duration::from_secs(12), "a hanging utility", || {
