@@ -113,17 +113,9 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let target: u64 = std::env::var("LICMON_BENCH_BYTES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000_000);
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("debug.log");
     let start = Instant::now();
-    let generated = {
-        let mut file = std::fs::File::create(&path).unwrap();
-        licmon_import::generate::flexnet_debuglog(&mut file, target, 0x2545_F491_4F6C_DD1D).unwrap()
-    };
+    let (path, generated) = licmon_import::generate::bench_file(dir.path()).unwrap();
     println!(
         "generated {:.1} MB, {} lines ({} OUT, {} IN, {} DENIED) in {:.1} s",
         generated.bytes as f64 / 1e6,

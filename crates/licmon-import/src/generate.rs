@@ -4,6 +4,7 @@
 //! retried a second later, like a real client does), queued requests, and a restart.
 
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
 pub const USERS: u64 = 5_000;
 pub const FEATURES: u64 = 500;
@@ -130,4 +131,20 @@ pub fn flexnet_debuglog(
     }
     w.flush()?;
     Ok(g)
+}
+
+/// The benchmarks' log, written to `dir`: `LICMON_BENCH_BYTES` bytes (1 GB when unset), the same
+/// text for the same size, so figures of different benches and sessions compare.
+pub fn bench_file(dir: &Path) -> io::Result<(PathBuf, Generated)> {
+    let target: u64 = std::env::var("LICMON_BENCH_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000_000);
+    let path = dir.join("debug.log");
+    let generated = flexnet_debuglog(
+        &mut std::fs::File::create(&path)?,
+        target,
+        0x2545_F491_4F6C_DD1D,
+    )?;
+    Ok((path, generated))
 }
