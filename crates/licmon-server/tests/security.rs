@@ -452,16 +452,9 @@ async fn csrf_is_required_for_cookie_sessions_but_not_tokens() {
 async fn cookies_are_httponly_samesite_and_sessions_expire() {
     let s = start().await;
     let u = s.user("alice", Role::User, None).await;
+    let form = s.login_form().await;
     let r = s
-        .request(
-            "POST",
-            "/login",
-            &[],
-            Some((
-                "application/x-www-form-urlencoded",
-                format!("name=alice&password={}", TestServer::password("alice")).into_bytes(),
-            )),
-        )
+        .post_login(&form, "alice", &TestServer::password("alice"))
         .await;
     assert_eq!(r.status, 303);
     let session = r

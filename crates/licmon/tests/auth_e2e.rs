@@ -28,6 +28,29 @@ fn raw(addr: std::net::SocketAddr, request: &str) -> (u16, String) {
     (status, out)
 }
 
+/// From a served login form (an HTTP response with its headers, as `curl -i` or [`raw`] give
+/// it): the `licmon_login_csrf=…` cookie pair and the hidden field's token, which a login post
+/// must bring back together.
+fn login_form_token(response: &str) -> (String, String) {
+    let cookie = response
+        .lines()
+        .filter_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("set-cookie").then(|| v.trim())
+        })
+        .find(|v| v.starts_with("licmon_login_csrf="))
+        .and_then(|v| v.split(';').next())
+        .unwrap_or_else(|| panic!("no login CSRF cookie: {response}"))
+        .to_string();
+    let marker = r#"name="csrf_token" value=""#;
+    let at = response
+        .find(marker)
+        .unwrap_or_else(|| panic!("no csrf_token field: {response}"))
+        + marker.len();
+    let field = response[at..].split('"').next().unwrap().to_string();
+    (cookie, field)
+}
+
 fn with_token(addr: std::net::SocketAddr, token: &str, path: &str) -> (u16, String) {
     raw(
         addr,
@@ -186,14 +209,28 @@ fn tls_serves_https_with_secure_cookies() {
         ],
     );
     let url = format!("https://{}", node.addr);
+    // Fetch the form first, as a browser does: the post must bring its CSRF cookie and field.
+    let out = Command::new("curl")
+        .args(["-sk", "-i"])
+        .arg(format!("{url}/login"))
+        .output()
+        .expect("curl");
+    let form = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        form.contains("SameSite=Strict") && form.contains("Secure"),
+        "{form}"
+    );
+    let (form_cookie, field) = login_form_token(&form);
     let out = Command::new("curl")
         .args([
             "-sk",
             "-i",
+            "-H",
+            &format!("Cookie: {form_cookie}"),
             "-X",
             "POST",
             "--data",
-            &format!("name={ADMIN}&password={ADMIN_PASSWORD}"),
+            &format!("name={ADMIN}&password={ADMIN_PASSWORD}&csrf_token={field}"),
         ])
         .arg(format!("{url}/login"))
         .output()
@@ -255,11 +292,17 @@ fn the_demo_prints_a_generated_admin_login_that_works() {
     }
     let (addr, password) = (addr.unwrap(), password.unwrap());
     assert_eq!(password.len(), 16);
-    let body = format!("name=admin&password={password}");
+    let (status, form) = raw(
+        addr,
+        "GET /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 200, "{form}");
+    let (form_cookie, field) = login_form_token(&form);
+    let body = format!("name=admin&password={password}&csrf_token={field}");
     let (status, text) = raw(
         addr,
         &format!(
-            "POST /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            "POST /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\nCookie: {form_cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         ),
     );

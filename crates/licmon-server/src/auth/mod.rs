@@ -8,6 +8,8 @@
 //!   the database, so that every licmon node sharing it agrees.
 //! - A request made with a session cookie that changes state carries the session's CSRF token
 //!   (`X-CSRF-Token` header or `csrf_token` form field); token requests need none.
+//! - The login form, posted before a session exists, carries its own double-submit token
+//!   (the `licmon_login_csrf` cookie and the form field, see [`login`]).
 
 pub mod accounts;
 pub mod login;
@@ -30,6 +32,11 @@ pub const SESSION_COOKIE: &str = "licmon_session";
 pub const CSRF_COOKIE: &str = "licmon_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const CSRF_FIELD: &str = "csrf_token";
+/// Cookie with the login form's CSRF token (double submit, before any session exists):
+/// HttpOnly, SameSite=Strict, only sent to `/login` (auth::login).
+pub const LOGIN_CSRF_COOKIE: &str = "licmon_login_csrf";
+/// How long a served login form can be submitted.
+pub const LOGIN_CSRF_MAX_AGE_SECS: i64 = 3600;
 pub const TOKEN_HEADER: &str = "x-auth-token";
 
 /// Session lifetimes, cookie flags, login rate limits and the body-size limit.

@@ -67,8 +67,46 @@ impl Resp {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The `Set-Cookie` value that sets cookie `name` (with its attributes).
+    pub fn set_cookie(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .map(|(_, v)| v.as_str())
+            .find(|v| {
+                v.strip_prefix(name)
+                    .is_some_and(|rest| rest.starts_with('='))
+            })
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// A served login form: the `licmon_login_csrf=…` cookie pair and the hidden field's token.
+#[derive(Debug, Clone)]
+pub struct LoginForm {
+    pub cookie: String,
+    pub field: String,
+}
+
+impl LoginForm {
+    /// From a response that served the login form (200, 401, 403 or 429).
+    pub fn from_page(r: &Resp) -> Self {
+        let cookie = r
+            .set_cookie("licmon_login_csrf")
+            .and_then(|v| v.split(';').next())
+            .unwrap_or_else(|| panic!("no login CSRF cookie: {:?}", r.headers))
+            .to_string();
+        let marker = r#"name="csrf_token" value=""#;
+        let at = r
+            .body
+            .find(marker)
+            .unwrap_or_else(|| panic!("no csrf_token field: {}", r.body))
+            + marker.len();
+        let field = r.body[at..].split('"').next().unwrap().to_string();
+        Self { cookie, field }
     }
 }
 
@@ -146,17 +184,35 @@ impl TestServer {
         .await
     }
 
-    /// Logs in through the form, as a browser does.
+    /// Fetches the login form as a browser does: its CSRF cookie (`name=value`) and the
+    /// token in its hidden field.
+    pub async fn login_form(&self) -> LoginForm {
+        let r = self.get("/login", &[]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        LoginForm::from_page(&r)
+    }
+
+    /// Posts the login form with this `form`'s cookie and field.
+    pub async fn post_login(&self, form: &LoginForm, name: &str, password: &str) -> Resp {
+        let body = format!(
+            "name={}&password={}&next=%2F&csrf_token={}",
+            enc(name),
+            enc(password),
+            enc(&form.field)
+        );
+        self.request(
+            "POST",
+            "/login",
+            &[("Cookie", &form.cookie)],
+            Some(("application/x-www-form-urlencoded", body.into_bytes())),
+        )
+        .await
+    }
+
+    /// Logs in through the form, as a browser does: fetch it, then post it.
     pub async fn login(&self, name: &str, password: &str) -> Result<Browser, Resp> {
-        let body = format!("name={}&password={}&next=%2F", enc(name), enc(password));
-        let r = self
-            .request(
-                "POST",
-                "/login",
-                &[],
-                Some(("application/x-www-form-urlencoded", body.into_bytes())),
-            )
-            .await;
+        let form = self.login_form().await;
+        let r = self.post_login(&form, name, password).await;
         if r.status != 303 {
             return Err(r);
         }
@@ -167,6 +223,9 @@ impl TestServer {
                 let pair = v.split(';').next().unwrap().to_string();
                 if let Some(value) = pair.strip_prefix("licmon_csrf=") {
                     csrf = value.to_string();
+                }
+                if pair.starts_with("licmon_login_csrf=") {
+                    continue; // cleared on login
                 }
                 cookies.push(pair);
             }
