@@ -106,7 +106,29 @@ async fn import_into(url: &DatabaseUrl, path: &std::path::Path, bytes: u64, step
         summary.run.denials,
         summary.run.skipped.iter().map(|s| s.count).sum::<u64>()
     );
+    usage_history(&store, server.id).await;
     store.close().await;
+}
+
+/// The usage history of the imported log (computed from its sessions on request): a week by
+/// hour, and the whole year of the generated log (which starts on 2025-01-01) by day.
+async fn usage_history(store: &SqlStore, id: i64) {
+    use chrono::TimeZone;
+    use licmon_store::{Granularity, HistoryStore};
+    let day = |m, d| chrono::Utc.with_ymd_and_hms(2025, m, d, 0, 0, 0).unwrap();
+    for (what, granularity, from, to) in [
+        ("a week by hour", Granularity::Hour, day(3, 1), day(3, 8)),
+        ("the year by day", Granularity::Day, day(1, 1), day(12, 31)),
+    ] {
+        let start = Instant::now();
+        let points = store.usage(id, granularity, None, from, to).await.unwrap();
+        println!(
+            "{:<22} usage history, {what}: {:.2} s, {} points",
+            "",
+            start.elapsed().as_secs_f64(),
+            points.len()
+        );
+    }
 }
 
 fn main() {

@@ -366,6 +366,7 @@ function loadHistory(panel, id) {
     if (form.elements.feature.value) q.set("feature", form.elements.feature.value);
     try {
       const points = await getJson(`/api/v1/license-servers/${id}/usage-history?${q}`);
+      offerFeatures(form.elements.feature, points);
       const buckets = sumBuckets(points);
       window.licmonChart(chart, buckets, { ...range, tz: panel.dataset.tz, feature: form.elements.feature.value });
       if (!buckets.length) tableMessage(table, "No usage recorded in this range.");
@@ -381,6 +382,14 @@ function loadHistory(panel, id) {
 }
 
 // Usage points are per feature; the chart shows their sum per bucket (or one feature).
+// The feature list comes from the last poll; a server known only from imported logs has
+// none, so features seen in the history are offered too.
+function offerFeatures(select, points) {
+  const known = new Set(Array.from(select.options, (o) => o.value));
+  const added = [...new Set(points.map((p) => p.feature))].filter((f) => !known.has(f)).sort();
+  for (const f of added) select.add(new Option(f, f));
+}
+
 function sumBuckets(points) {
   const byStart = new Map();
   for (const p of points) {

@@ -14,6 +14,7 @@ mod auth;
 mod error;
 mod events;
 mod history;
+mod imported_usage;
 mod imports;
 mod leases;
 mod metrics;

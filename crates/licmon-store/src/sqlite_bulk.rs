@@ -106,6 +106,20 @@ impl SqliteBulk {
     }
 }
 
+impl SqliteBulk {
+    /// Runs `read` on this connection outside any write transaction: the big reads that sqlx
+    /// would hand over one row at a time between threads (the imported sessions behind a usage
+    /// history, `history.rs`). WAL: it reads the last commit and holds no writer up.
+    pub(crate) async fn read<R>(&self, read: impl FnOnce(&Db) -> StoreResult<R>) -> StoreResult<R> {
+        let mut conn = self.pool.acquire().await?;
+        let mut locked = conn.lock_handle().await?;
+        let db = Db {
+            handle: locked.as_raw_handle(),
+        };
+        blocking(|| read(&db))
+    }
+}
+
 fn blocking<R>(f: impl FnOnce() -> R) -> R {
     use tokio::runtime::{Handle, RuntimeFlavor};
     match Handle::try_current() {
@@ -514,6 +528,55 @@ impl<'s> Stmt<'s> {
                 Err(self.error())
             }
         }
+    }
+
+    /// Steps a query to its next row: true while there is one (read by `column_*`), false at
+    /// the end (the statement is reset).
+    pub(crate) fn next_row(&mut self) -> StoreResult<bool> {
+        // SAFETY: a live statement with its parameters bound.
+        match unsafe { ffi::sqlite3_step(self.stmt.as_ptr()) } {
+            ffi::SQLITE_ROW => Ok(true),
+            ffi::SQLITE_DONE => {
+                // SAFETY: as above.
+                unsafe { ffi::sqlite3_reset(self.stmt.as_ptr()) };
+                Ok(false)
+            }
+            _ => {
+                // SAFETY: as above; reset reports the step's error, which `error` reads.
+                unsafe { ffi::sqlite3_reset(self.stmt.as_ptr()) };
+                Err(self.error())
+            }
+        }
+    }
+
+    /// Column `i` of the current row as an integer (0 for NULL).
+    pub(crate) fn column_i64(&self, i: c_int) -> i64 {
+        // SAFETY: a row is current (after `next_row` gave true); SQLite checks the index.
+        unsafe { ffi::sqlite3_column_int64(self.stmt.as_ptr(), i) }
+    }
+
+    /// Column `i` of the current row as an integer, None for NULL.
+    pub(crate) fn column_opt_i64(&self, i: c_int) -> Option<i64> {
+        // SAFETY: as in `column_i64`.
+        let null = unsafe { ffi::sqlite3_column_type(self.stmt.as_ptr(), i) } == ffi::SQLITE_NULL;
+        (!null).then(|| self.column_i64(i))
+    }
+
+    /// Column `i` of the current row as text, valid until the next step.
+    pub(crate) fn column_text(&self, i: c_int) -> StoreResult<&str> {
+        // SAFETY: as in `column_i64`; the text pointer is read before its length, as SQLite
+        // asks, and lives until the next step, which needs `&mut self`.
+        let bytes = unsafe {
+            let text = ffi::sqlite3_column_text(self.stmt.as_ptr(), i);
+            let len = ffi::sqlite3_column_bytes(self.stmt.as_ptr(), i);
+            if text.is_null() {
+                &[][..]
+            } else {
+                std::slice::from_raw_parts(text, len.max(0) as usize)
+            }
+        };
+        std::str::from_utf8(bytes)
+            .map_err(|e| StoreError::Corrupt(format!("text that is not UTF-8 in column {i}: {e}")))
     }
 
     /// Steps a statement that returns no rows, resets it for the next one; rows changed.

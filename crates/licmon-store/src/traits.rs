@@ -131,7 +131,12 @@ pub struct UsagePoint {
     pub avg_in_use: f64,
     pub max_in_use: u64,
     pub issued: Option<u64>,
+    /// Polls (or agent reports) in the bucket; for a bucket from imported logs, the seconds of
+    /// it the log covers.
     pub samples: u64,
+    /// Computed from imported log sessions (time-weighted), not from polls. Where a bucket has
+    /// both, the polls' rollup is given.
+    pub imported: bool,
 }
 
 /// One change of a feature's counts.

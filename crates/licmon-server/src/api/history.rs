@@ -105,7 +105,7 @@ pub struct HistoryParams {
         ("from" = Option<String>, Query, description = "RFC 3339 (default: a day before `to`)"),
         ("to" = Option<String>, Query, description = "RFC 3339 (default: now)"),
         ("feature" = Option<String>, Query, description = "only this feature")),
-    responses((status = 200, description = "rollups: min/avg/max in use, issued", body = [UsagePoint])))]
+    responses((status = 200, description = "rollups: min/avg/max in use, issued; buckets no poll covers are computed from imported log sessions (`imported: true`)", body = [UsagePoint])))]
 pub async fn usage_history(
     State(state): State<AppState>,
     Path(id): Path<ServerId>,

@@ -5,7 +5,7 @@ use licmon_store::*;
 
 use super::{settings, t};
 
-fn session(feature: &str, user: &str, start: i64, end: Option<i64>) -> NewSession {
+pub fn session(feature: &str, user: &str, start: i64, end: Option<i64>) -> NewSession {
     NewSession {
         feature: feature.into(),
         user: user.into(),
@@ -28,7 +28,7 @@ fn denial(feature: &str, user: &str, at: i64, retry: bool) -> NewDenial {
     }
 }
 
-fn batch(server_id: i64, generation: i64, checkpoint: Option<i64>, offset: u64) -> ImportBatch {
+pub fn batch(server_id: i64, generation: i64, checkpoint: Option<i64>, offset: u64) -> ImportBatch {
     ImportBatch {
         server_id,
         generation,

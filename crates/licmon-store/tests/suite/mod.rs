@@ -20,6 +20,8 @@ mod leases;
 pub use leases::*;
 mod imports;
 pub use imports::*;
+mod imported_usage;
+pub use imported_usage::*;
 
 #[macro_export]
 macro_rules! backend_tests {
@@ -42,7 +44,7 @@ macro_rules! backend_tests {
         $crate::backend_tests!(@cases $open;
             import_batches_commit_sessions_denials_and_checkpoint,
             a_second_importer_of_the_same_server_conflicts_and_writes_nothing,
-            import_runs_are_listed_newest_first);
+            import_runs_are_listed_newest_first, usage_history_from_imported_sessions);
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
         $(
