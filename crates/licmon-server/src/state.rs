@@ -49,6 +49,8 @@ pub struct AppStateFields {
     pub auth: crate::auth::AuthSettings,
     /// Tokens this node read recently (crate::auth::token_cache).
     pub tokens: Arc<crate::auth::token_cache::TokenCache>,
+    /// When this node last pruned old login attempts (crate::auth::login_attempts).
+    pub login_attempts: Arc<crate::auth::login_attempts::AttemptPruning>,
     /// Agent report ingestion (write-behind batches) and its server cache (crate::agent_ingest).
     pub agents: Arc<crate::agent_ingest::AgentIngest>,
     /// `/metrics`: this node's poll metrics and the optional scrape token (crate::metrics).
@@ -66,6 +68,7 @@ impl AppState {
             clock: Clock::System,
             auth: crate::auth::AuthSettings::default(),
             tokens: Arc::default(),
+            login_attempts: Arc::default(),
             agents: Arc::default(),
             metrics: Default::default(),
             importer: licmon_import::Importer::new(

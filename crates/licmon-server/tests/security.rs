@@ -13,7 +13,9 @@ use std::collections::BTreeSet;
 use auth_harness::{TestServer, enc, start};
 use chrono::Utc;
 use licmon_core::server::LicenseServerInput;
-use licmon_store::{AuthStore, EventLog, LoginSession, Role, ServerStore, TokenScope};
+use licmon_store::{
+    AuthStore, EventLog, LoginAttempt, LoginSession, Role, ServerStore, TokenScope,
+};
 
 /// `(method, path pattern)` of every route in the crate's source.
 fn routes_in_source() -> BTreeSet<(String, String)> {
@@ -787,6 +789,44 @@ async fn logins_are_rate_limited_per_address() {
         .unwrap_err();
     assert_eq!(r.status, 429, "{}", r.body);
     assert!(r.body.contains("Too many failed logins"));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn login_attempts_older_than_the_window_are_pruned_on_a_login() {
+    let s = start().await;
+    s.user("real", Role::User, None).await;
+    let now = Utc::now();
+    // A sprayer's failures from an hour ago (past the 15-minute window) and from just now.
+    for (i, age) in [60, 59, 58, 1].into_iter().enumerate() {
+        s.store
+            .record_login_attempt(&LoginAttempt {
+                account: format!("guess-{i}"),
+                address: "127.0.0.1".into(),
+                at: now - chrono::Duration::minutes(age),
+                success: false,
+            })
+            .await
+            .unwrap();
+    }
+    let long_ago = now - chrono::Duration::days(1);
+    let before = s
+        .store
+        .failed_logins("guess-0", "127.0.0.1", long_ago)
+        .await
+        .unwrap();
+    assert_eq!(before.address, 4);
+    assert!(s.login("real", &TestServer::password("real")).await.is_ok());
+    let after = s
+        .store
+        .failed_logins("guess-0", "127.0.0.1", long_ago)
+        .await
+        .unwrap();
+    assert_eq!(
+        (after.account, after.address),
+        (0, 1),
+        "the old rows went, the one inside the window stayed"
+    );
     s.stop().await;
 }
 

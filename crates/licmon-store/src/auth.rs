@@ -197,6 +197,9 @@ pub trait AuthStore: Send + Sync {
         address: &str,
         since: DateTime<Utc>,
     ) -> StoreResult<FailedLogins>;
+    /// Deletes attempts (failed or not) made before `before`, which no throttling window
+    /// reaches any more, so that a password-spraying bot cannot grow the table forever.
+    async fn purge_login_attempts(&self, before: DateTime<Utc>) -> StoreResult<u64>;
     /// A successful login forgives the account's earlier failures.
     async fn clear_failed_logins(&self, account: &str) -> StoreResult<()>;
 }
@@ -561,6 +564,14 @@ impl AuthStore for SqlStore {
             account: count("account", account).await?,
             address: count("address", address).await?,
         })
+    }
+
+    async fn purge_login_attempts(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM login_attempts WHERE at < $1")
+            .bind(millis(before))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     async fn clear_failed_logins(&self, account: &str) -> StoreResult<()> {

@@ -216,6 +216,7 @@ async fn login(state: &AppState, form: &LoginForm, address: &str) -> Result<Resp
         success: ok && found.is_some(),
     };
     state.store.record_login_attempt(&attempt).await?;
+    super::login_attempts::prune_if_due(state, now).await;
     let Some((user, _)) = found.filter(|_| ok) else {
         audit(
             state,

@@ -13,6 +13,7 @@
 
 pub mod accounts;
 pub mod login;
+pub mod login_attempts;
 pub mod middleware;
 pub mod policy;
 pub mod secrets;

@@ -12,7 +12,8 @@ macro_rules! auth_backend_tests {
         $crate::auth_backend_tests!(@cases $open;
             users_crud_and_duplicates, permitted_servers_limit_a_user, set_password_ends_sessions,
             login_sessions_round_trip_and_purge, tokens_hashed_listed_revoked,
-            deleting_a_user_removes_sessions_and_tokens, failed_logins_counted_per_account_and_address);
+            deleting_a_user_removes_sessions_and_tokens, failed_logins_counted_per_account_and_address,
+            old_login_attempts_are_purged_recent_ones_kept);
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
         $(
@@ -345,4 +346,54 @@ pub async fn failed_logins_counted_per_account_and_address(store: &SqlStore) {
             address: 1
         }
     );
+}
+
+pub async fn old_login_attempts_are_purged_recent_ones_kept(store: &SqlStore) {
+    let attempt = |account: &str, address: &str, at: i64, success: bool| LoginAttempt {
+        account: account.into(),
+        address: address.into(),
+        at: t(at),
+        success,
+    };
+    // A sprayer's old failures, an old success, and failures inside the window.
+    for (account, at, success) in [
+        ("alice", 0, false),
+        ("bob", 1, false),
+        ("carol", 2, true),
+        ("alice", 10, false),
+        ("bob", 11, false),
+    ] {
+        store
+            .record_login_attempt(&attempt(account, "10.0.0.9", at, success))
+            .await
+            .unwrap();
+    }
+    let window_start = t(10);
+    assert_eq!(
+        store.purge_login_attempts(window_start).await.unwrap(),
+        3,
+        "everything before the window goes, successes too"
+    );
+    // What throttling counts from the window's start is untouched, the boundary included.
+    let f = store
+        .failed_logins("alice", "10.0.0.9", window_start)
+        .await
+        .unwrap();
+    assert_eq!(
+        f,
+        FailedLogins {
+            account: 1,
+            address: 2
+        }
+    );
+    // Nothing older is left to count either.
+    let f = store.failed_logins("bob", "10.0.0.9", t(0)).await.unwrap();
+    assert_eq!(
+        f,
+        FailedLogins {
+            account: 1,
+            address: 2
+        }
+    );
+    assert_eq!(store.purge_login_attempts(window_start).await.unwrap(), 0);
 }
