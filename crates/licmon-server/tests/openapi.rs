@@ -6,9 +6,13 @@ mod auth_harness;
 
 use auth_harness::start;
 use chrono::{Duration, Utc};
+use licmon_core::alerts::transition::Change;
+use licmon_core::alerts::{AlertRuleInput, RuleKind};
 use licmon_core::server::LicenseServerInput;
 use licmon_core::snapshot::{Checkout, FeatureUsage, Snapshot};
-use licmon_store::{AuthStore, EventLog, MonitorStore, Role, ServerStore, TokenScope};
+use licmon_store::{
+    AlertStore, AuthStore, EventLog, MonitorStore, Role, ServerStore, SqlStore, TokenScope,
+};
 use serde_json::Value;
 
 /// A small JSON-schema checker for what utoipa emits: `$ref`, `allOf`/`oneOf`/`anyOf`,
@@ -174,6 +178,84 @@ fn snapshot(at: chrono::DateTime<Utc>, start: chrono::DateTime<Utc>) -> Snapshot
     }
 }
 
+/// Two alert rules (one per server with every optional field, one global with none) and their
+/// alerts: one firing, one resolved. Returns the first rule's id.
+async fn alert_rules_and_alerts(store: &SqlStore, server: i64) -> i64 {
+    let now = Utc::now();
+    let feature_rule = store
+        .create_alert_rule(
+            &AlertRuleInput {
+                name: "solver busy".into(),
+                kind: RuleKind::Utilisation {
+                    percent: 80,
+                    feature: Some("solver".into()),
+                },
+                server_id: Some(server),
+                enabled: true,
+                webhook_url: Some("https://hooks.example.org/licmon".into()),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let global_rule = store
+        .create_alert_rule(
+            &AlertRuleInput {
+                name: "capacity".into(),
+                kind: RuleKind::Capacity,
+                server_id: None,
+                enabled: true,
+                webhook_url: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .claim_alert_evaluator("openapi-test", now, Duration::minutes(1))
+            .await
+            .unwrap()
+    );
+    let start = |rule_id, subject: &str, server_id| Change::Start {
+        rule_id,
+        subject: subject.into(),
+        server_id,
+        message: "condition holds".into(),
+        firing: true,
+    };
+    let changes = [
+        start(
+            feature_rule.id,
+            &format!("server:{server}/feature:solver"),
+            Some(server),
+        ),
+        start(global_rule.id, "licmon", None),
+    ];
+    store
+        .apply_alert_changes("openapi-test", &changes, now)
+        .await
+        .unwrap();
+    let global_alert = store
+        .alerts(now - Duration::days(1), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.rule_id == global_rule.id)
+        .unwrap();
+    store
+        .apply_alert_changes(
+            "openapi-test",
+            &[Change::Resolve {
+                id: global_alert.id,
+            }],
+            now,
+        )
+        .await
+        .unwrap();
+    feature_rule.id
+}
+
 #[tokio::test]
 async fn every_documented_get_answers_as_documented() {
     let s = start().await;
@@ -219,6 +301,7 @@ async fn every_documented_get_answers_as_documented() {
         .log_event(now, Some(server.id), "admin", "something happened")
         .await
         .unwrap();
+    let rule = alert_rules_and_alerts(&s.store, server.id).await;
 
     let r = s.get("/api/v1/openapi.json", &[]).await;
     assert_eq!(r.status, 200, "the document is public");
@@ -230,6 +313,8 @@ async fn every_documented_get_answers_as_documented() {
         let Some(op) = item.get("get") else { continue };
         let id = if path.starts_with("/api/v1/users/") {
             admin.id
+        } else if path.starts_with("/api/v1/alert-rules/") {
+            rule
         } else {
             server.id
         };
@@ -268,6 +353,11 @@ async fn every_documented_get_answers_as_documented() {
         )
         .await;
     assert_eq!(sessions.json().as_array().unwrap().len(), 1);
+    // So were the alert lists (an empty list would check no item against its schema).
+    for (path, at_least) in [("/api/v1/alert-rules", 2), ("/api/v1/alerts", 2)] {
+        let list = s.with_token(&token, "GET", path, None).await.json();
+        assert!(list.as_array().unwrap().len() >= at_least, "{path}: {list}");
+    }
     s.stop().await;
 }
 

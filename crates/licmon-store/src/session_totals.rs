@@ -28,7 +28,7 @@ impl TotalsBy {
 }
 
 /// One user's (or host's) sessions in a range.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SessionTotal {
     /// The user name or host name.
     pub name: String,

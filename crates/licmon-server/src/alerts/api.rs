@@ -10,12 +10,20 @@ use licmon_core::alerts::{AlertRule, AlertRuleInput, RuleId};
 use licmon_store::AlertRecord;
 use serde::Deserialize;
 
+use super::doc::{AlertDoc, AlertRuleDoc, AlertRuleInputDoc};
+use crate::api::openapi::ErrorBody;
 use crate::{ApiError, AppState};
 
+#[utoipa::path(get, path = "/api/v1/alert-rules", tag = "alerts",
+    responses((status = 200, description = "every alert rule (administrators)", body = [AlertRuleDoc])))]
 pub async fn list_rules(State(state): State<AppState>) -> Result<Json<Vec<AlertRule>>, ApiError> {
     Ok(Json(state.store.list_alert_rules().await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/alert-rules/{id}", tag = "alerts",
+    params(("id" = i64, Path, description = "alert rule id")),
+    responses((status = 200, description = "one alert rule", body = AlertRuleDoc),
+        (status = 404, description = "no such alert rule", body = ErrorBody)))]
 pub async fn get_rule(
     State(state): State<AppState>,
     Path(id): Path<RuleId>,
@@ -34,6 +42,11 @@ fn not_found(e: licmon_store::StoreError) -> ApiError {
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/alert-rules", tag = "alerts", request_body = AlertRuleInputDoc,
+    responses((status = 201, description = "created", body = AlertRuleDoc),
+        (status = 404, description = "no such license server (`server_id`)", body = ErrorBody),
+        (status = 409, description = "a rule with this name exists", body = ErrorBody),
+        (status = 422, description = "invalid input (also a body that is not JSON), per field")))]
 pub async fn create_rule(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let input = parse_input(&body)?.validate()?;
     let rule = state
@@ -44,6 +57,12 @@ pub async fn create_rule(State(state): State<AppState>, body: Bytes) -> Result<R
     Ok((StatusCode::CREATED, Json(rule)).into_response())
 }
 
+#[utoipa::path(put, path = "/api/v1/alert-rules/{id}", tag = "alerts", request_body = AlertRuleInputDoc,
+    params(("id" = i64, Path, description = "alert rule id")),
+    responses((status = 200, description = "replaced", body = AlertRuleDoc),
+        (status = 404, description = "no such alert rule or license server", body = ErrorBody),
+        (status = 409, description = "another rule has this name", body = ErrorBody),
+        (status = 422, description = "invalid input (also a body that is not JSON), per field")))]
 pub async fn replace_rule(
     State(state): State<AppState>,
     Path(id): Path<RuleId>,
@@ -59,6 +78,10 @@ pub async fn replace_rule(
     ))
 }
 
+#[utoipa::path(delete, path = "/api/v1/alert-rules/{id}", tag = "alerts",
+    params(("id" = i64, Path, description = "alert rule id")),
+    responses((status = 204, description = "deleted; its open alerts resolve at the next evaluation"),
+        (status = 404, description = "no such alert rule", body = ErrorBody)))]
 pub async fn delete_rule(
     State(state): State<AppState>,
     Path(id): Path<RuleId>,
@@ -75,6 +98,10 @@ pub struct AlertsQuery {
 }
 
 /// Open alerts (pending, firing) first, then recently resolved ones.
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts",
+    params(("days" = Option<u32>, Query, description = "resolved alerts of the last this many days too (default 7, at most 3650)"),
+        ("limit" = Option<u32>, Query, description = "most alerts (default 500, 1 to 5000)")),
+    responses((status = 200, description = "open alerts (pending, firing), then recently resolved ones, newest first", body = [AlertDoc])))]
 pub async fn list_alerts(
     State(state): State<AppState>,
     Query(q): Query<AlertsQuery>,

@@ -3,7 +3,8 @@
 //! (a user's address and subscriptions). The rules themselves are in licmon-core, their
 //! evaluation and delivery in licmon-alert.
 
-mod api;
+pub(crate) mod api;
+mod doc;
 mod pages;
 
 use axum::Router;

@@ -6,7 +6,8 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, agent, capacity, cluster, history, imports, servers};
+use super::{accounts, agent, capacity, cluster, history, imports, servers, totals};
+use crate::alerts::api as alerts;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,10 +23,12 @@ use super::{accounts, agent, capacity, cluster, history, imports, servers};
         history::events, accounts::me, accounts::list_users, accounts::get_user,
         accounts::create_user, accounts::update_user, accounts::delete_user,
         accounts::list_tokens, accounts::create_token, accounts::revoke_token,
-        capacity::capacity, cluster::cluster,
+        totals::utilisation_all, totals::users, totals::hosts, capacity::capacity, cluster::cluster,
         agent::get_config, agent::post_reports, agent::list_agents, agent::delete_agent,
         agent::list_apps, agent::create_app, agent::get_app, agent::replace_app, agent::delete_app,
         imports::upload, imports::list_imports, imports::denials,
+        alerts::list_rules, alerts::get_rule, alerts::create_rule, alerts::replace_rule,
+        alerts::delete_rule, alerts::list_alerts,
     ),
     components(schemas(ErrorBody)),
     modifiers(&TokenAuth),

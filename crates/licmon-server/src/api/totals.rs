@@ -21,7 +21,7 @@ pub fn routes() -> Router<AppState> {
 
 /// In use / issued, summed over the features that are counted (uncounted features and features
 /// without an issued number would make the sum meaningless).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Utilisation {
     pub id: ServerId,
     pub in_use: u64,
@@ -47,6 +47,8 @@ pub fn utilisation(id: ServerId, snapshot: Option<&Snapshot>) -> Utilisation {
 }
 
 /// `GET /api/v1/utilisation`: one entry per server, for the dashboard's refresh.
+#[utoipa::path(get, path = "/api/v1/utilisation", tag = "usage",
+    responses((status = 200, description = "in use / issued over the counted features of each visible server's current snapshot", body = [Utilisation])))]
 pub async fn utilisation_all(
     State(state): State<AppState>,
     who: crate::auth::Principal,
@@ -68,6 +70,13 @@ pub struct RangeParams {
 
 /// `GET /api/v1/license-servers/{id}/users?from=&to=`: sessions per user (default: the last
 /// 30 days), most hours first.
+#[utoipa::path(get, path = "/api/v1/license-servers/{id}/users", tag = "usage",
+    params(("id" = i64, Path, description = "license-server id"),
+        ("from" = Option<DateTime<Utc>>, Query, description = "start (default: 30 days before `to`)"),
+        ("to" = Option<DateTime<Utc>>, Query, description = "end (default: now)")),
+    responses((status = 200, description = "sessions per user, most hours first", body = [SessionTotal]),
+        (status = 400, description = "`from` is not before `to`", body = super::openapi::ErrorBody),
+        (status = 404, description = "no such server", body = super::openapi::ErrorBody)))]
 pub async fn users(
     state: State<AppState>,
     id: Path<ServerId>,
@@ -77,6 +86,13 @@ pub async fn users(
 }
 
 /// `GET /api/v1/license-servers/{id}/hosts?from=&to=`: sessions per host.
+#[utoipa::path(get, path = "/api/v1/license-servers/{id}/hosts", tag = "usage",
+    params(("id" = i64, Path, description = "license-server id"),
+        ("from" = Option<DateTime<Utc>>, Query, description = "start (default: 30 days before `to`)"),
+        ("to" = Option<DateTime<Utc>>, Query, description = "end (default: now)")),
+    responses((status = 200, description = "sessions per host, most hours first", body = [SessionTotal]),
+        (status = 400, description = "`from` is not before `to`", body = super::openapi::ErrorBody),
+        (status = 404, description = "no such server", body = super::openapi::ErrorBody)))]
 pub async fn hosts(
     state: State<AppState>,
     id: Path<ServerId>,
