@@ -341,7 +341,8 @@ function historyRange(form) {
   if (range === "custom") {
     const from = form.elements.from.valueAsDate;
     const to = form.elements.to.valueAsDate;
-    if (!from || !to || from >= to) return null;
+    // Both days are included: a one-day range has From = To.
+    if (!from || !to || from > to) return null;
     const end = new Date(to.getTime() + 864e5);
     return { from, to: end, granularity: end - from > 3 * 864e5 ? "day" : "hour" };
   }
@@ -361,7 +362,7 @@ function loadHistory(panel, id) {
   const load = async () => {
     showCustom();
     const range = historyRange(form);
-    if (!range) { chart.innerHTML = '<p class="error">Choose a start date before the end date.</p>'; return; }
+    if (!range) { chart.innerHTML = '<p class="error">Choose a start date on or before the end date.</p>'; return; }
     const q = new URLSearchParams({ from: range.from.toISOString(), to: range.to.toISOString(), granularity: range.granularity });
     if (form.elements.feature.value) q.set("feature", form.elements.feature.value);
     try {

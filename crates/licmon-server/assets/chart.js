@@ -36,7 +36,7 @@
   window.licmonChart = function (container, buckets, opts) {
     container.innerHTML = "";
     if (!buckets.length) {
-      container.innerHTML = '<p class="empty">No usage recorded in this range. Usage appears after the first successful polls.</p>';
+      container.innerHTML = '<p class="empty">No usage recorded in this range. Usage appears after the first successful polls or log imports.</p>';
       return;
     }
     const width = Math.max(600, container.clientWidth || 900);

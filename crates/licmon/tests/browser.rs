@@ -446,6 +446,30 @@ fn the_web_ui_in_chromium() {
         "{imported}"
     );
 
+    // Its usage history comes from the imported session: ana held nx_cad 08:00–09:30 that day.
+    // Still on its page, whose Usage history tab showed the last day (empty) when it opened.
+    b.click(&b.wait("#tab-history", Duration::from_secs(5)));
+    let empty = b.text(&b.wait("#chart", Duration::from_secs(5)));
+    assert!(empty.starts_with("No usage recorded"), "{empty}");
+    b.script(
+        "document.getElementById('r-custom').checked = true; \
+         const f = document.querySelector('[data-history-form]'); \
+         f.elements.from.value = '2026-11-02'; f.elements.to.value = '2026-11-02'; \
+         f.dispatchEvent(new Event('change'));",
+        json!([]),
+    );
+    let label = wait_for(Duration::from_secs(10), "the imported usage chart", || {
+        let svg = b.find_all("#chart svg").pop()?;
+        let label = b.attr(&svg, "aria-label")?;
+        label.contains("2 hours with data").then_some(label)
+    });
+    assert!(label.contains("peak 1"), "{label}");
+    let features = b.script(
+        "return Array.from(document.querySelectorAll('#h-feature option'), o => o.value);",
+        json!([]),
+    );
+    assert_eq!(features, json!(["", "nx_cad"]), "features seen in the history");
+
     // Preferences › Visibility: hide plm-logs; it leaves the dashboard.
     b.goto(&format!("{base}/preferences/visibility"));
     let box_css = format!("#show-{logs_id}");
