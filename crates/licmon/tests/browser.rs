@@ -468,7 +468,11 @@ fn the_web_ui_in_chromium() {
         "return Array.from(document.querySelectorAll('#h-feature option'), o => o.value);",
         json!([]),
     );
-    assert_eq!(features, json!(["", "nx_cad"]), "features seen in the history");
+    assert_eq!(
+        features,
+        json!(["", "nx_cad"]),
+        "features seen in the history"
+    );
 
     // Preferences › Visibility: hide plm-logs; it leaves the dashboard.
     b.goto(&format!("{base}/preferences/visibility"));
