@@ -355,9 +355,12 @@ function loadHistory(panel, id) {
   const form = panel.querySelector("[data-history-form]");
   const chart = panel.querySelector("#chart");
   const table = panel.querySelector("#history-table");
-  const today = new Date().toISOString().slice(0, 10);
-  form.elements.to.value = today;
-  form.elements.from.value = new Date(Date.now() - 7 * 864e5).toISOString().slice(0, 10);
+  // A server known only from logs that ended days ago opens on the last week of its logs.
+  const until = panel.dataset.until ? new Date(panel.dataset.until) : null;
+  const end = until || new Date();
+  form.elements.to.value = end.toISOString().slice(0, 10);
+  form.elements.from.value = new Date(end - 6 * 864e5).toISOString().slice(0, 10);
+  if (until) form.elements.range.value = "custom";
   const showCustom = () => panel.classList.toggle("custom-range", form.elements.range.value === "custom");
   const load = async () => {
     showCustom();

@@ -161,6 +161,14 @@ impl HistoryStore for SqlStore {
             .await?;
         Ok(merge_usage(polled, imported))
     }
+
+    async fn imported_until(&self, id: ServerId) -> StoreResult<Option<DateTime<Utc>>> {
+        Ok(self
+            .last_imported_event(id)
+            .await?
+            .map(from_millis)
+            .transpose()?)
+    }
 }
 
 impl SqlStore {
@@ -175,14 +183,7 @@ impl SqlStore {
         from_ms: i64,
         to_ms: i64,
     ) -> StoreResult<Vec<UsagePoint>> {
-        let Some(row) = sqlx::query("SELECT last_event_at FROM import_state WHERE server_id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(Vec::new());
-        };
-        let Some(last_event) = row.try_get::<Option<i64>, _>("last_event_at")? else {
+        let Some(last_event) = self.last_imported_event(id).await? else {
             return Ok(Vec::new());
         };
         // The log's last second is covered too.
@@ -214,6 +215,18 @@ impl SqlStore {
 }
 
 impl SqlStore {
+    /// `import_state.last_event_at`, in milliseconds.
+    async fn last_imported_event(&self, id: ServerId) -> StoreResult<Option<i64>> {
+        let row = sqlx::query("SELECT last_event_at FROM import_state WHERE server_id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(row) => row.try_get::<Option<i64>, _>("last_event_at")?,
+            None => None,
+        })
+    }
+
     /// The imported sessions that overlap `[from_ms, to_ms)` (and the second before, see
     /// `imported_usage.rs`). On a SQLite file through the raw handle: sqlx's SQLite driver
     /// passes rows one by one between threads, ten times slower for the millions a year holds.

@@ -182,6 +182,9 @@ pub trait HistoryStore: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<Vec<UsagePoint>>;
+    /// The time of the last event imported for the server (where its imported logs end), None
+    /// when nothing was imported.
+    async fn imported_until(&self, id: ServerId) -> StoreResult<Option<DateTime<Utc>>>;
 }
 
 /// An entry of the event log (poll failures, imports, logins, administration).

@@ -447,23 +447,23 @@ fn the_web_ui_in_chromium() {
     );
 
     // Its usage history comes from the imported session: ana held nx_cad 08:00–09:30 that day.
-    // Still on its page, whose Usage history tab showed the last day (empty) when it opened.
-    b.click(&b.wait("#tab-history", Duration::from_secs(5)));
-    let empty = b.text(&b.wait("#chart", Duration::from_secs(5)));
-    assert!(empty.starts_with("No usage recorded"), "{empty}");
-    b.script(
-        "document.getElementById('r-custom').checked = true; \
-         const f = document.querySelector('[data-history-form]'); \
-         f.elements.from.value = '2026-11-02'; f.elements.to.value = '2026-11-02'; \
-         f.dispatchEvent(new Event('change'));",
+    // Opened afresh, the page shows the last week of its logs (they ended weeks ago).
+    b.goto(&format!("{base}/servers/{logs_id}"));
+    let chart_label = |wanted: &'static str| {
+        wait_for(Duration::from_secs(10), wanted, || {
+            let svg = b.find_all("#chart svg").pop()?;
+            let label = b.attr(&svg, "aria-label")?;
+            label.contains(wanted).then_some(label)
+        })
+    };
+    let label = chart_label("1 days with data");
+    assert!(label.contains("peak 1"), "{label}");
+    let range = b.script(
+        "const f = document.querySelector('[data-history-form]'); \
+         return [f.elements.range.value, f.elements.from.value, f.elements.to.value];",
         json!([]),
     );
-    let label = wait_for(Duration::from_secs(10), "the imported usage chart", || {
-        let svg = b.find_all("#chart svg").pop()?;
-        let label = b.attr(&svg, "aria-label")?;
-        label.contains("2 hours with data").then_some(label)
-    });
-    assert!(label.contains("peak 1"), "{label}");
+    assert_eq!(range, json!(["custom", "2026-10-27", "2026-11-02"]));
     let features = b.script(
         "return Array.from(document.querySelectorAll('#h-feature option'), o => o.value);",
         json!([]),
@@ -473,6 +473,15 @@ fn the_web_ui_in_chromium() {
         json!(["", "nx_cad"]),
         "features seen in the history"
     );
+    // One day (From = To), by hour.
+    b.script(
+        "const f = document.querySelector('[data-history-form]'); \
+         f.elements.from.value = '2026-11-02'; f.elements.to.value = '2026-11-02'; \
+         f.dispatchEvent(new Event('change'));",
+        json!([]),
+    );
+    let label = chart_label("2 hours with data");
+    assert!(label.contains("peak 1"), "{label}");
 
     // Preferences › Visibility: hide plm-logs; it leaves the dashboard.
     b.goto(&format!("{base}/preferences/visibility"));

@@ -57,6 +57,8 @@ struct ServerPage {
     daemons: Vec<DaemonState>,
     features: Vec<FeatureRow>,
     feature_names: Vec<String>,
+    /// Where the imported logs end, when the history tab should open there (RFC 3339).
+    history_until: Option<String>,
     borrowed: Vec<BorrowRow>,
     expiring: Vec<ExpiryRow>,
     agents: Vec<AgentRow>,
@@ -122,6 +124,17 @@ pub(super) async fn server_page(
         _ => configured_nodes(&o.server),
     };
     let agents = agents_of(&state, id, now).await?;
+    // Without live data, a history that ended days ago opens on its last week, not on an
+    // empty last day.
+    let history_until = match no_live {
+        Some(_) => state
+            .store
+            .imported_until(id)
+            .await?
+            .filter(|until| now - *until > chrono::Duration::days(1))
+            .map(|until| until.to_rfc3339()),
+        None => None,
+    };
     let feature_names = snapshot
         .iter()
         .flat_map(|s| s.features.iter().map(|f| f.name.clone()))
@@ -138,6 +151,7 @@ pub(super) async fn server_page(
             .unwrap_or_default(),
         features: snapshot.as_ref().map(features).unwrap_or_default(),
         feature_names,
+        history_until,
         borrowed,
         expiring: snapshot
             .as_ref()
