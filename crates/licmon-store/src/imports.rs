@@ -4,11 +4,14 @@
 //! written in ONE transaction ([`ImportStore::commit_import_batch`]), so an import killed at any
 //! moment resumes from a checkpoint that matches exactly what was stored.
 
+use std::borrow::Cow;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use licmon_core::ServerId;
 use serde::Serialize;
-use sqlx::{Any, Row, Transaction};
+use sqlx::query::Query;
+use sqlx::{Any, Encode, Row, Transaction, Type};
 
 use crate::rows::{from_millis, get_bool, millis, opt_from_millis, push_placeholders};
 use crate::{Backend, SqlStore, StoreError, StoreResult};
@@ -321,52 +324,16 @@ impl ImportStore for SqlStore {
         if let Some(bulk) = &self.sqlite_bulk {
             return bulk.commit(batch).await;
         }
-        let mut tx = self.write_tx().await?;
-        let generation = bump_generation(&mut tx, batch).await?;
-        let id = batch.server_id;
-        for chunk in batch.closed_sessions.chunks(ROWS_PER_INSERT) {
-            insert_sessions(&mut tx, id, chunk, self.backend).await?;
+        if let Some(copy) = &self.pg_copy {
+            return copy.commit(batch).await;
         }
-        let mut open_session_ids = vec![0; batch.open_sessions.len()];
-        for (n, chunk) in batch.open_sessions.chunks(ROWS_PER_INSERT).enumerate() {
-            let first = n * ROWS_PER_INSERT;
-            let ids = insert_open_sessions(&mut tx, id, chunk, first, self.backend).await?;
-            for (i, session_id) in ids {
-                open_session_ids[i] = session_id;
-            }
-        }
-        for chunk in batch.session_ends.chunks(ROWS_PER_UPDATE) {
-            end_sessions(&mut tx, chunk).await?;
-        }
-        for chunk in batch.denials.chunks(ROWS_PER_INSERT) {
-            insert_denials(&mut tx, id, chunk, self.backend).await?;
-        }
-        let mut pending_denial_ids = Vec::with_capacity(batch.pending_denials.len());
-        for chunk in batch.pending_denials.chunks(ROWS_PER_INSERT) {
-            pending_denial_ids
-                .extend(insert_pending_denials(&mut tx, id, chunk, self.backend).await?);
-        }
-        for chunk in batch.retried_denials.chunks(ROWS_PER_UPDATE) {
-            // By id alone: with `server_id =` SQLite would walk the server's index instead.
-            let mut sql = String::from("UPDATE denials SET retry = $1 WHERE id IN (");
-            for i in 0..chunk.len() {
-                sql.push_str(&format!("{}${}", if i == 0 { "" } else { "," }, i + 2));
-            }
-            sql.push(')');
-            let mut q = sqlx::query(&sql).bind(true);
-            for denial_id in chunk {
-                q = q.bind(*denial_id);
-            }
-            q.execute(&mut *tx).await?;
-        }
-        let checkpoint_id = write_checkpoint(&mut tx, batch).await?;
-        tx.commit().await?;
-        Ok(BatchIds {
-            checkpoint_id,
-            generation,
-            open_session_ids,
-            pending_denial_ids,
-        })
+        let mut writer = AnyWriter {
+            tx: self.write_tx().await?,
+            backend: self.backend,
+        };
+        let ids = write_batch(&mut writer, batch).await?;
+        writer.tx.commit().await?;
+        Ok(ids)
     }
 
     async fn record_import_run(&self, r: &ImportRecord) -> StoreResult<i64> {
@@ -459,35 +426,44 @@ fn json_column(row: &sqlx::any::AnyRow, column: &str) -> StoreResult<serde_json:
     serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
 }
 
-fn foreign_key_is_not_found(e: sqlx::Error) -> StoreError {
+pub(crate) fn foreign_key_is_not_found(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound,
         _ => e.into(),
     }
 }
 
-/// A parameter of the statements both import writers run: the SQL numbers them `$N` in order
+/// A parameter of the statements every import writer runs: the SQL numbers them `$N` in order
 /// of first use, so SQLite's raw API (`sqlite_bulk.rs`) binds them by position as well.
 pub(crate) enum Param<'a> {
     Int(i64),
     OptInt(Option<i64>),
     Text(&'a str),
+    Bool(bool),
 }
 
 /// A statement of an import batch and its parameters.
 pub(crate) struct Statement<'a> {
-    pub sql: &'static str,
+    pub sql: Cow<'static, str>,
     pub params: Vec<Param<'a>>,
 }
 
 impl<'a> Statement<'a> {
-    fn any_query(&'a self) -> AnyQuery<'a> {
-        let mut q = sqlx::query(self.sql);
+    /// The statement for a sqlx driver: `Any` (the portable writer) or `Postgres` (`pg_copy.rs`).
+    pub(crate) fn query<DB: sqlx::Database>(&'a self) -> Query<'a, DB, DB::Arguments<'a>>
+    where
+        i64: Encode<'a, DB> + Type<DB>,
+        Option<i64>: Encode<'a, DB> + Type<DB>,
+        &'a str: Encode<'a, DB> + Type<DB>,
+        bool: Encode<'a, DB> + Type<DB>,
+    {
+        let mut q = sqlx::query(&self.sql);
         for p in &self.params {
             q = match p {
                 Param::Int(v) => q.bind(*v),
                 Param::OptInt(v) => q.bind(*v),
                 Param::Text(v) => q.bind(*v),
+                Param::Bool(v) => q.bind(*v),
             };
         }
         q
@@ -498,11 +474,13 @@ impl<'a> Statement<'a> {
 /// row changed = done).
 pub(crate) fn generation_update(batch: &ImportBatch) -> Statement<'static> {
     Statement {
-        sql: "UPDATE import_state SET generation = $1, \
+        sql: Cow::Borrowed(
+            "UPDATE import_state SET generation = $1, \
               last_event_at = CASE WHEN $2 IS NULL THEN last_event_at \
                   WHEN last_event_at IS NULL OR last_event_at < $2 THEN $2 \
                   ELSE last_event_at END \
               WHERE server_id = $3 AND generation = $4",
+        ),
         params: vec![
             Param::Int(batch.generation + 1),
             Param::OptInt(batch.last_event_at.map(millis)),
@@ -516,8 +494,10 @@ pub(crate) fn generation_update(batch: &ImportBatch) -> Statement<'static> {
 /// importer started from generation 0.
 pub(crate) fn generation_insert(batch: &ImportBatch) -> Option<Statement<'static>> {
     (batch.generation == 0).then(|| Statement {
-        sql: "INSERT INTO import_state (server_id, generation, last_event_at) \
+        sql: Cow::Borrowed(
+            "INSERT INTO import_state (server_id, generation, last_event_at) \
               VALUES ($1, $2, $3) ON CONFLICT (server_id) DO NOTHING",
+        ),
         params: vec![
             Param::Int(batch.server_id),
             Param::Int(batch.generation + 1),
@@ -547,18 +527,22 @@ pub(crate) fn checkpoint_write<'a>(
     ];
     match c.id {
         Some(existing) => Statement {
-            sql: "UPDATE import_checkpoints SET file_name = $1, head_len = $2, head_hash = $3, \
+            sql: Cow::Borrowed(
+                "UPDATE import_checkpoints SET file_name = $1, head_len = $2, head_hash = $3, \
                   byte_offset = $4, line_no = $5, parser_state = $6, totals = $7, \
                   updated_at = $8 WHERE id = $9 AND server_id = $10",
+            ),
             params: fields
                 .into_iter()
                 .chain([now, Param::Int(existing), Param::Int(batch.server_id)])
                 .collect(),
         },
         None => Statement {
-            sql: "INSERT INTO import_checkpoints (server_id, format, file_name, head_len, \
+            sql: Cow::Borrowed(
+                "INSERT INTO import_checkpoints (server_id, format, file_name, head_len, \
                   head_hash, byte_offset, line_no, parser_state, totals, created_at, updated_at) \
                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+            ),
             params: [Param::Int(batch.server_id), Param::Text(&c.format)]
                 .into_iter()
                 .chain(fields)
@@ -568,22 +552,145 @@ pub(crate) fn checkpoint_write<'a>(
     }
 }
 
+/// One import batch's transaction as a writer runs it: the shared statements ([`Statement`])
+/// and the bulk rows, which each writer inserts its own way (multi-row INSERTs through `Any`
+/// here, COPY on PostgreSQL in `pg_copy.rs`). [`write_batch`] is the order they run in.
+pub(crate) trait BatchWriter: Send {
+    /// Runs a shared statement; rows changed.
+    fn execute(
+        &mut self,
+        statement: &Statement<'_>,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+    /// Runs a shared `INSERT … RETURNING id`; the id.
+    fn fetch_id(
+        &mut self,
+        statement: &Statement<'_>,
+    ) -> impl Future<Output = StoreResult<i64>> + Send;
+    /// Inserts closed sessions (`session_key` empty).
+    fn insert_sessions(
+        &mut self,
+        server_id: ServerId,
+        rows: &[NewSession],
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Inserts sessions still open, `session_key` [`open_session_key`]; their ids in order.
+    fn insert_open_sessions(
+        &mut self,
+        server_id: ServerId,
+        rows: &[NewSession],
+    ) -> impl Future<Output = StoreResult<Vec<i64>>> + Send;
+    fn insert_denials(
+        &mut self,
+        server_id: ServerId,
+        rows: &[NewDenial],
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Inserts denials whose window is still open; their ids in order.
+    fn insert_pending_denials(
+        &mut self,
+        server_id: ServerId,
+        rows: &[NewDenial],
+    ) -> impl Future<Output = StoreResult<Vec<i64>>> + Send;
+}
+
+/// Everything of one batch, in the writer's open transaction (the caller commits).
+pub(crate) async fn write_batch(
+    w: &mut impl BatchWriter,
+    batch: &ImportBatch,
+) -> StoreResult<BatchIds> {
+    let id = batch.server_id;
+    let generation = bump_generation(w, batch).await?;
+    w.insert_sessions(id, &batch.closed_sessions).await?;
+    let open_session_ids = w.insert_open_sessions(id, &batch.open_sessions).await?;
+    for chunk in batch.session_ends.chunks(ROWS_PER_UPDATE) {
+        w.execute(&session_ends_update(chunk)).await?;
+    }
+    w.insert_denials(id, &batch.denials).await?;
+    let pending_denial_ids = w.insert_pending_denials(id, &batch.pending_denials).await?;
+    for chunk in batch.retried_denials.chunks(ROWS_PER_UPDATE) {
+        w.execute(&denials_retry_update(chunk)).await?;
+    }
+    let checkpoint_id = write_checkpoint(w, batch).await?;
+    Ok(BatchIds {
+        checkpoint_id,
+        generation,
+        open_session_ids,
+        pending_denial_ids,
+    })
+}
+
+/// The portable writer: multi-row INSERTs of [`ROWS_PER_INSERT`] rows through `Any` (in-memory
+/// SQLite; SQLite files and PostgreSQL have their own).
+struct AnyWriter {
+    tx: Transaction<'static, Any>,
+    backend: Backend,
+}
+
+impl BatchWriter for AnyWriter {
+    async fn execute(&mut self, statement: &Statement<'_>) -> StoreResult<u64> {
+        let done = (statement.query::<Any>().execute(&mut *self.tx).await)
+            .map_err(foreign_key_is_not_found)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn fetch_id(&mut self, statement: &Statement<'_>) -> StoreResult<i64> {
+        let row = (statement.query::<Any>().fetch_one(&mut *self.tx).await)
+            .map_err(foreign_key_is_not_found)?;
+        Ok(row.try_get("id")?)
+    }
+
+    async fn insert_sessions(&mut self, id: ServerId, rows: &[NewSession]) -> StoreResult<()> {
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            insert_sessions(&mut self.tx, id, chunk, self.backend).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_open_sessions(
+        &mut self,
+        id: ServerId,
+        rows: &[NewSession],
+    ) -> StoreResult<Vec<i64>> {
+        let mut ids = vec![0; rows.len()];
+        for (n, chunk) in rows.chunks(ROWS_PER_INSERT).enumerate() {
+            let first = n * ROWS_PER_INSERT;
+            for (i, session_id) in
+                insert_open_sessions(&mut self.tx, id, chunk, first, self.backend).await?
+            {
+                ids[i] = session_id;
+            }
+        }
+        Ok(ids)
+    }
+
+    async fn insert_denials(&mut self, id: ServerId, rows: &[NewDenial]) -> StoreResult<()> {
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            insert_denials(&mut self.tx, id, chunk, self.backend).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_pending_denials(
+        &mut self,
+        id: ServerId,
+        rows: &[NewDenial],
+    ) -> StoreResult<Vec<i64>> {
+        let mut ids = Vec::with_capacity(rows.len());
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            ids.extend(insert_pending_denials(&mut self.tx, id, chunk, self.backend).await?);
+        }
+        Ok(ids)
+    }
+}
+
 /// Takes the server's import generation from `batch.generation` to the next one, or fails with
 /// `Conflict` when another import committed in between.
-async fn bump_generation(tx: &mut Transaction<'_, Any>, batch: &ImportBatch) -> StoreResult<i64> {
-    let update = generation_update(batch);
-    if update.any_query().execute(&mut **tx).await?.rows_affected() == 1 {
+async fn bump_generation(w: &mut impl BatchWriter, batch: &ImportBatch) -> StoreResult<i64> {
+    if w.execute(&generation_update(batch)).await? == 1 {
         return Ok(batch.generation + 1);
     }
-    if let Some(insert) = generation_insert(batch) {
-        let done = insert
-            .any_query()
-            .execute(&mut **tx)
-            .await
-            .map_err(foreign_key_is_not_found)?;
-        if done.rows_affected() == 1 {
-            return Ok(batch.generation + 1);
-        }
+    if let Some(insert) = generation_insert(batch)
+        && w.execute(&insert).await? == 1
+    {
+        return Ok(batch.generation + 1);
     }
     Err(generation_conflict())
 }
@@ -622,7 +729,7 @@ async fn insert_sessions(
     Ok(())
 }
 
-type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
+type AnyQuery<'q> = Query<'q, Any, sqlx::any::AnyArguments<'q>>;
 
 fn bind_session<'q>(
     q: AnyQuery<'q>,
@@ -681,10 +788,7 @@ async fn insert_open_sessions(
 
 /// `UPDATE ... SET ended_at = CASE id WHEN .. THEN .. END WHERE id IN (..)`: many ends in one
 /// statement, portable to both backends.
-async fn end_sessions(
-    tx: &mut Transaction<'_, Any>,
-    ends: &[(i64, DateTime<Utc>)],
-) -> StoreResult<()> {
+pub(crate) fn session_ends_update(ends: &[(i64, DateTime<Utc>)]) -> Statement<'static> {
     use std::fmt::Write;
     // By id alone (the importer's own rows): a `server_id =` term makes SQLite walk the
     // server's index instead of the primary key.
@@ -697,12 +801,30 @@ async fn end_sessions(
         let _ = write!(sql, "{}${}", if i == 0 { "" } else { "," }, 2 * i + 1);
     }
     sql.push(')');
-    let mut q = sqlx::query(&sql);
-    for (session_id, ended) in ends {
-        q = q.bind(*session_id).bind(millis(*ended));
+    let params = ends
+        .iter()
+        .flat_map(|(session_id, ended)| [Param::Int(*session_id), Param::Int(millis(*ended))])
+        .collect();
+    Statement {
+        sql: Cow::Owned(sql),
+        params,
     }
-    q.execute(&mut **tx).await?;
-    Ok(())
+}
+
+/// Marks denials written before as retries, by id alone (with `server_id =` SQLite would walk
+/// the server's index instead).
+pub(crate) fn denials_retry_update(ids: &[i64]) -> Statement<'static> {
+    let mut sql = String::from("UPDATE denials SET retry = $1 WHERE id IN (");
+    for i in 0..ids.len() {
+        sql.push_str(&format!("{}${}", if i == 0 { "" } else { "," }, i + 2));
+    }
+    sql.push(')');
+    Statement {
+        sql: Cow::Owned(sql),
+        params: std::iter::once(Param::Bool(true))
+            .chain(ids.iter().map(|id| Param::Int(*id)))
+            .collect(),
+    }
 }
 
 const DENIAL_COLUMNS: &str = "INSERT INTO denials (server_id, source, at, feature, user_name, \
@@ -787,19 +909,16 @@ async fn insert_pending_denials(
         .collect()
 }
 
-async fn write_checkpoint(tx: &mut Transaction<'_, Any>, batch: &ImportBatch) -> StoreResult<i64> {
+async fn write_checkpoint(w: &mut impl BatchWriter, batch: &ImportBatch) -> StoreResult<i64> {
     let (state, totals) = checkpoint_json(batch);
     let statement = checkpoint_write(batch, &state, &totals);
-    if let Some(existing) = batch.checkpoint.id {
-        crate::rows::touched(&statement.any_query().execute(&mut **tx).await?)?;
-        return Ok(existing);
+    let Some(existing) = batch.checkpoint.id else {
+        return w.fetch_id(&statement).await;
+    };
+    if w.execute(&statement).await? == 0 {
+        return Err(StoreError::NotFound);
     }
-    let row = statement
-        .any_query()
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(foreign_key_is_not_found)?;
-    Ok(row.try_get("id")?)
+    Ok(existing)
 }
 
 /// The checkpoint's parser state and totals as JSON text.
@@ -807,3 +926,7 @@ pub(crate) fn checkpoint_json(batch: &ImportBatch) -> (String, String) {
     let c = &batch.checkpoint;
     (c.parser_state.to_string(), c.totals.to_string())
 }
+
+#[cfg(test)]
+#[path = "imports_tests.rs"]
+pub(crate) mod tests;

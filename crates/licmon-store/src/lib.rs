@@ -11,6 +11,7 @@
 mod agents;
 mod alerts;
 mod auth;
+mod copy_text;
 mod error;
 mod events;
 mod history;
@@ -20,6 +21,7 @@ mod leases;
 mod metrics;
 mod monitor;
 mod overview;
+mod pg_copy;
 mod preferences;
 mod rows;
 mod servers;
@@ -69,6 +71,8 @@ pub struct SqlStore {
     backend: Backend,
     /// SQLite files only: the import batch writer (`sqlite_bulk.rs`).
     sqlite_bulk: Option<sqlite_bulk::SqliteBulk>,
+    /// PostgreSQL only: the import batch writer (`pg_copy.rs`).
+    pg_copy: Option<pg_copy::PgCopy>,
 }
 
 impl SqlStore {
@@ -124,6 +128,10 @@ impl SqlStore {
             pool,
             backend: url.backend,
             sqlite_bulk: url.sqlite_path.as_deref().map(sqlite_bulk::SqliteBulk::new),
+            pg_copy: match url.backend {
+                Backend::Postgres => Some(pg_copy::PgCopy::new(url)?),
+                Backend::Sqlite => None,
+            },
         };
         store.migrate().await?;
         Ok(store)
@@ -155,6 +163,9 @@ impl SqlStore {
     pub async fn close(&self) {
         if let Some(bulk) = &self.sqlite_bulk {
             bulk.close().await;
+        }
+        if let Some(copy) = &self.pg_copy {
+            copy.close().await;
         }
         self.pool.close().await;
     }

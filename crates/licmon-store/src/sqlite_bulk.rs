@@ -349,7 +349,7 @@ impl Db {
     /// Prepares a shared statement and binds its parameters by position, after checking that
     /// its `$N` are numbered in order of first use (what binding by position needs).
     fn shared<'s>(&'s self, statement: &'s Statement<'s>) -> StoreResult<Stmt<'s>> {
-        let mut stmt = self.prepare(statement.sql)?;
+        let mut stmt = self.prepare(&statement.sql)?;
         // SAFETY: a live statement.
         let count = unsafe { ffi::sqlite3_bind_parameter_count(stmt.stmt.as_ptr()) };
         let in_order = (1..=count).all(|i| {
@@ -370,6 +370,7 @@ impl Db {
                 Param::Int(v) => stmt.bind_i64(i, *v)?,
                 Param::OptInt(v) => stmt.bind_opt_i64(i, *v)?,
                 Param::Text(v) => stmt.bind_text(i, v)?,
+                Param::Bool(v) => stmt.bind_i64(i, i64::from(*v))?,
             }
         }
         Ok(stmt)
@@ -604,9 +605,8 @@ impl Drop for Stmt<'_> {
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
-    use licmon_core::server::LicenseServerInput;
 
-    use crate::{CheckpointWrite, DatabaseUrl, ImportStore, ServerStore, SqlStore};
+    use crate::{CheckpointWrite, DatabaseUrl, ImportStore, SqlStore};
 
     use super::*;
 
@@ -650,16 +650,8 @@ mod tests {
         let store = SqlStore::open(&DatabaseUrl::sqlite_in(dir.path()))
             .await
             .unwrap();
-        let settings = LicenseServerInput {
-            name: "bulk".into(),
-            kind: "flexnet".into(),
-            address: Some("27000@lic".into()),
-            ..Default::default()
-        }
-        .validate()
-        .unwrap();
-        let server = store.create_server(&settings, Utc::now()).await.unwrap();
-        (store, server.id, dir)
+        let server_id = crate::imports::tests::test_server(&store).await;
+        (store, server_id, dir)
     }
 
     async fn import_sessions(store: &SqlStore, server_id: i64) -> i64 {

@@ -240,3 +240,118 @@ pub async fn import_runs_are_listed_newest_first(store: &SqlStore) {
     store.delete_server(server.id).await.unwrap();
     assert!(store.import_runs(server.id, 10).await.unwrap().is_empty());
 }
+
+/// Names from logs can hold any character; each writer (multi-row INSERT, SQLite's raw
+/// statements, PostgreSQL's COPY text format with its escapes) must store them unchanged.
+const AWKWARD_NAMES: [&str; 8] = [
+    "tab\there",
+    "back\\slash\\",
+    "new\nline\r\n",
+    "quote\"and'apostrophe",
+    "Jürgen Ærø 名前 🚀",
+    "\\N",
+    "\\.",
+    "",
+];
+
+pub async fn imported_names_keep_every_character(store: &SqlStore) {
+    let server = store
+        .create_server(&settings("names", "1@h"), t(0))
+        .await
+        .unwrap();
+    let named = |i: usize, name: &str, feature: String| NewSession {
+        feature,
+        user: name.into(),
+        host: format!("{name}\thost"),
+        ..session("x", "x", i as i64, Some(i as i64 + 1))
+    };
+    let mut b = batch(server.id, 0, None, 100);
+    b.closed_sessions = (AWKWARD_NAMES.iter().enumerate())
+        .map(|(i, name)| named(i, name, format!("closed {name}")))
+        .collect();
+    b.open_sessions = (AWKWARD_NAMES.iter().enumerate())
+        .map(|(i, name)| NewSession {
+            ended_at: None,
+            ..named(i, name, format!("open {name}"))
+        })
+        .collect();
+    let named_denial = |i: usize, name: &str| NewDenial {
+        feature: format!("denied {name}"),
+        user: name.into(),
+        host: format!("{name}\thost"),
+        reason: Some(format!("reason: {name}")),
+        ..denial("x", "x", i as i64, false)
+    };
+    b.denials = (AWKWARD_NAMES.iter().enumerate())
+        .map(|(i, name)| named_denial(i, name))
+        .collect();
+    b.pending_denials = (AWKWARD_NAMES.iter().enumerate())
+        .map(|(i, name)| named_denial(50 + i, name))
+        .collect();
+    let ids = store.commit_import_batch(&b).await.unwrap();
+
+    let sessions = store
+        .sessions(
+            server.id,
+            &SessionQuery {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut stored: Vec<(String, String, String)> = sessions
+        .into_iter()
+        .map(|s| (s.feature, s.user, s.host))
+        .collect();
+    let mut written: Vec<(String, String, String)> = (b.closed_sessions.iter())
+        .chain(&b.open_sessions)
+        .map(|s| (s.feature.clone(), s.user.clone(), s.host.clone()))
+        .collect();
+    stored.sort();
+    written.sort();
+    assert_eq!(stored, written);
+
+    let resume = store
+        .import_resume(server.id, Duration::seconds(200), Duration::seconds(200))
+        .await
+        .unwrap();
+    let open: Vec<(i64, String, String)> = (resume.open_sessions.into_iter())
+        .map(|s| (s.id, s.feature, s.user))
+        .collect();
+    let expected: Vec<(i64, String, String)> = (ids.open_session_ids.iter())
+        .zip(&b.open_sessions)
+        .map(|(id, s)| (*id, s.feature.clone(), s.user.clone()))
+        .collect();
+    assert_eq!(open, expected);
+    let pending: Vec<(i64, String, String)> = (resume.pending_denials.into_iter())
+        .filter(|(_, _, _, at)| *at >= t(50))
+        .map(|(id, feature, user, _)| (id, feature, user))
+        .collect();
+    let expected: Vec<(i64, String, String)> = (ids.pending_denial_ids.iter())
+        .zip(&b.pending_denials)
+        .map(|(id, d)| (*id, d.feature.clone(), d.user.clone()))
+        .collect();
+    assert_eq!(pending, expected);
+
+    let denials = store
+        .denials(server.id, &DenialQuery::default())
+        .await
+        .unwrap();
+    let stored: Vec<(String, String, String, Option<String>)> = denials
+        .into_iter()
+        .map(|d| (d.feature, d.user, d.host, d.reason))
+        .collect();
+    let written: Vec<(String, String, String, Option<String>)> = (b.denials.iter())
+        .chain(&b.pending_denials)
+        .map(|d| {
+            (
+                d.feature.clone(),
+                d.user.clone(),
+                d.host.clone(),
+                d.reason.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(stored, written);
+}

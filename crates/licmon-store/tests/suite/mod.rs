@@ -44,7 +44,8 @@ macro_rules! backend_tests {
         $crate::backend_tests!(@cases $open;
             import_batches_commit_sessions_denials_and_checkpoint,
             a_second_importer_of_the_same_server_conflicts_and_writes_nothing,
-            import_runs_are_listed_newest_first, usage_history_from_imported_sessions);
+            import_runs_are_listed_newest_first, usage_history_from_imported_sessions,
+            imported_names_keep_every_character);
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
         $(
