@@ -2,7 +2,8 @@
 //! 5,000 users, 500 features; 1 GB unless `LICMON_BENCH_BYTES` says otherwise), then times
 //! `wc -l` on it (the floor), parsing alone, and whole imports into SQLite and — when
 //! `LICMON_TEST_DATABASE_URL` names a PostgreSQL server — into PostgreSQL. Prints events/s,
-//! MB/s and the peak RSS (VmHWM) after each step.
+//! MB/s and the peak RSS (VmHWM) after each step; last, the time to compute the usage history
+//! of the imported log (a week by hour, the year by day) on each database.
 //!
 //! Run: `cargo bench -p licmon-import --bench import`
 //! Quick: `LICMON_BENCH_BYTES=100000000 cargo bench -p licmon-import --bench import`
@@ -61,7 +62,8 @@ fn report(step: &str, secs: f64, bytes: u64, events: u64) {
     );
 }
 
-async fn import_into(url: &DatabaseUrl, path: &std::path::Path, bytes: u64, step: &str) {
+/// Imports the file into a new server of the database; the server's id.
+async fn import_into(url: &DatabaseUrl, path: &std::path::Path, bytes: u64, step: &str) -> i64 {
     let store = Arc::new(SqlStore::open(url).await.expect("open the database"));
     let settings = LicenseServerInput {
         name: "bench".into(),
@@ -106,13 +108,15 @@ async fn import_into(url: &DatabaseUrl, path: &std::path::Path, bytes: u64, step
         summary.run.denials,
         summary.run.skipped.iter().map(|s| s.count).sum::<u64>()
     );
-    usage_history(&store, server.id).await;
     store.close().await;
+    server.id
 }
 
 /// The usage history of the imported log (computed from its sessions on request): a week by
-/// hour, and the whole year of the generated log (which starts on 2025-01-01) by day.
-async fn usage_history(store: &SqlStore, id: i64) {
+/// hour, and the whole year of the generated log (which starts on 2025-01-01) by day. Run
+/// after every import, so that the imports' peak RSS figures are theirs alone.
+async fn usage_history(url: &DatabaseUrl, id: i64, backend: &str) {
+    let store = SqlStore::open(url).await.expect("open the database");
     use chrono::TimeZone;
     use licmon_store::{Granularity, HistoryStore};
     let day = |m, d| chrono::Utc.with_ymd_and_hms(2025, m, d, 0, 0, 0).unwrap();
@@ -123,12 +127,13 @@ async fn usage_history(store: &SqlStore, id: i64) {
         let start = Instant::now();
         let points = store.usage(id, granularity, None, from, to).await.unwrap();
         println!(
-            "{:<22} usage history, {what}: {:.2} s, {} points",
-            "",
+            "usage history ({backend}), {what}: {:.2} s, {} points, peak RSS {:.0} MB",
             start.elapsed().as_secs_f64(),
-            points.len()
+            points.len(),
+            peak_rss_mb()
         );
     }
+    store.close().await;
 }
 
 fn main() {
@@ -196,13 +201,8 @@ fn main() {
         .build()
         .unwrap();
     let db_dir = tempfile::tempdir().unwrap();
-    runtime.block_on(import_into(
-        &DatabaseUrl::sqlite_in(db_dir.path()),
-        &path,
-        bytes,
-        "import into SQLite",
-    ));
-    drop(db_dir);
+    let sqlite = DatabaseUrl::sqlite_in(db_dir.path());
+    let sqlite_server = runtime.block_on(import_into(&sqlite, &path, bytes, "import into SQLite"));
     if let Ok(admin) = std::env::var("LICMON_TEST_DATABASE_URL")
         && !admin.is_empty()
     {
@@ -217,7 +217,8 @@ fn main() {
             let base = admin.split_once('?').map_or(admin.as_str(), |(b, _)| b);
             let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
             let url = DatabaseUrl::parse(&format!("{prefix}/{name}")).unwrap();
-            import_into(&url, &path, bytes, "import into PostgreSQL").await;
+            let server = import_into(&url, &path, bytes, "import into PostgreSQL").await;
+            usage_history(&url, server, "PostgreSQL").await;
             let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                 .execute(&mut c)
                 .await;
@@ -225,4 +226,5 @@ fn main() {
     } else {
         println!("(set LICMON_TEST_DATABASE_URL to also import into PostgreSQL)");
     }
+    runtime.block_on(usage_history(&sqlite, sqlite_server, "SQLite"));
 }

@@ -8,7 +8,7 @@ use licmon_core::ServerId;
 use licmon_core::snapshot::Snapshot;
 use sqlx::Row;
 
-use crate::imported_usage::{ImportedSessions, usage_points};
+use crate::imported_usage::UsageSweep;
 use crate::imports::IMPORT_SOURCE;
 use crate::rows::{from_millis, get_bool, get_opt_u64, get_u64, millis, opt_from_millis};
 use crate::{
@@ -202,15 +202,10 @@ impl SqlStore {
         if covered_from >= covered_to {
             return Ok(Vec::new());
         }
-        let sessions = self
-            .imported_sessions(id, feature, covered_from, covered_to)
+        let mut sweep = UsageSweep::new(covered_from, covered_to, granularity.millis());
+        self.imported_sessions(id, feature, covered_from, covered_to, &mut sweep)
             .await?;
-        Ok(usage_points(
-            &sessions,
-            covered_from,
-            covered_to,
-            granularity.millis(),
-        ))
+        Ok(sweep.finish())
     }
 }
 
@@ -227,17 +222,18 @@ impl SqlStore {
         })
     }
 
-    /// The imported sessions that overlap `[from_ms, to_ms)` (and the second before, see
+    /// Feeds `sweep` the imported sessions that overlap `[from_ms, to_ms)` (and the second before, see
     /// `imported_usage.rs`). On a SQLite file through the raw handle: sqlx's SQLite driver
     /// passes rows one by one between threads, ten times slower for the millions a year holds.
+    /// On PostgreSQL through the native pool, streamed.
     async fn imported_sessions(
         &self,
         id: ServerId,
         feature: Option<&str>,
         from_ms: i64,
         to_ms: i64,
-    ) -> StoreResult<ImportedSessions> {
-        let mut sessions = ImportedSessions::default();
+        sweep: &mut UsageSweep,
+    ) -> StoreResult<()> {
         if let Some(bulk) = &self.sqlite_bulk {
             bulk.read(|db| {
                 // `$N` in order of first use: SQLite binds them by position too.
@@ -249,7 +245,7 @@ impl SqlStore {
                 q.bind_i64(5, from_ms - 1000)?;
                 while q.next_row()? {
                     let count = u64::try_from(q.column_i64(3)).unwrap_or(0);
-                    sessions.push(
+                    sweep.push(
                         q.column_text(0)?,
                         q.column_i64(1),
                         q.column_opt_i64(2),
@@ -259,7 +255,28 @@ impl SqlStore {
                 Ok(())
             })
             .await?;
-            return Ok(sessions);
+            return Ok(());
+        }
+        if let Some(copy) = &self.pg_copy {
+            // Streamed: a year of a busy server is millions of rows, never all held at once.
+            use futures_util::TryStreamExt;
+            let mut rows = sqlx::query(IMPORTED_SESSIONS)
+                .bind(id)
+                .bind(IMPORT_SOURCE)
+                .bind(feature)
+                .bind(to_ms)
+                .bind(from_ms - 1000)
+                .fetch(copy.pool());
+            while let Some(row) = rows.try_next().await? {
+                let count: i64 = row.try_get(3)?;
+                sweep.push(
+                    row.try_get(0)?,
+                    row.try_get(1)?,
+                    row.try_get(2)?,
+                    u64::try_from(count).unwrap_or(0),
+                );
+            }
+            return Ok(());
         }
         let rows = sqlx::query(IMPORTED_SESSIONS)
             .bind(id)
@@ -270,22 +287,23 @@ impl SqlStore {
             .fetch_all(&self.pool)
             .await?;
         for row in &rows {
-            sessions.push(
+            sweep.push(
                 row.try_get("feature")?,
                 row.try_get("started_at")?,
                 row.try_get("ended_at")?,
                 get_u64(row, "count")?,
             );
         }
-        Ok(sessions)
+        Ok(())
     }
 }
 
-/// Imported sessions overlapping a range: $4 its end, $5 its start less a second (a session
+/// Imported sessions overlapping a range, in the order they started (the sweep's order; the
+/// `sessions_started` index's too): $4 the range's end, $5 its start less a second (a session
 /// shorter than a second counts as one).
 const IMPORTED_SESSIONS: &str = "SELECT feature, started_at, ended_at, count FROM sessions \
      WHERE server_id = $1 AND source = $2 AND ($3 IS NULL OR feature = $3) \
-     AND started_at < $4 AND (ended_at IS NULL OR ended_at >= $5)";
+     AND started_at < $4 AND (ended_at IS NULL OR ended_at >= $5) ORDER BY started_at";
 
 /// Polled rollups, plus imported points for the (feature, bucket)s no poll covers: a server
 /// monitored live whose older logs were imported shows the logs before polling began.

@@ -16,36 +16,12 @@
 //! so that the peak sees it. Check-ins are applied before checkouts of the same instant: a
 //! license handed from one user to another at 10:00:00 is one license, not two.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 
 use chrono::{DateTime, Utc};
 
 use crate::traits::UsagePoint;
-
-/// Imported sessions as read for one usage history: times in milliseconds since the epoch,
-/// feature names stored once (a year of a busy server is millions of sessions of a few hundred
-/// features).
-#[derive(Debug, Default)]
-pub(crate) struct ImportedSessions {
-    names: Vec<String>,
-    index: HashMap<String, usize>,
-    /// (feature index, start, end, count)
-    rows: Vec<(usize, i64, Option<i64>, u64)>,
-}
-
-impl ImportedSessions {
-    pub(crate) fn push(&mut self, feature: &str, start: i64, end: Option<i64>, count: u64) {
-        let feature = match self.index.get(feature) {
-            Some(&i) => i,
-            None => {
-                self.names.push(feature.to_string());
-                self.index.insert(feature.to_string(), self.names.len() - 1);
-                self.names.len() - 1
-            }
-        };
-        self.rows.push((feature, start, end, count));
-    }
-}
 
 /// Running figures of one bucket.
 #[derive(Debug, Clone, Copy)]
@@ -66,71 +42,140 @@ impl Bucket {
     };
 }
 
+/// One feature: licenses held now, since when, and its buckets so far.
+struct Feature {
+    name: String,
+    level: i64,
+    at: i64,
+    buckets: Vec<Bucket>,
+}
+
 /// Buckets of `bucket_ms` (aligned to the epoch, like the rollups) for `[covered_from,
-/// covered_to)`, one point per feature and bucket the covered time touches.
-pub(crate) fn usage_points(
-    sessions: &ImportedSessions,
+/// covered_to)`, from sessions fed in the order they started. A sweep: check-ins wait in a heap
+/// until time reaches them, so memory is the open sessions plus the buckets, however many
+/// sessions the range holds (a year of the benchmark log is 7.4 million).
+pub(crate) struct UsageSweep {
     covered_from: i64,
     covered_to: i64,
     bucket_ms: i64,
-) -> Vec<UsagePoint> {
-    if covered_from >= covered_to || bucket_ms <= 0 {
-        return Vec::new();
+    first_bucket: i64,
+    bucket_count: usize,
+    index: HashMap<String, usize>,
+    features: Vec<Feature>,
+    /// (end, feature, licenses) of the sessions held now, earliest end first.
+    ends: BinaryHeap<Reverse<(i64, usize, i64)>>,
+}
+
+impl UsageSweep {
+    pub(crate) fn new(covered_from: i64, covered_to: i64, bucket_ms: i64) -> Self {
+        let bucket_ms = bucket_ms.max(1);
+        let first_bucket = covered_from.div_euclid(bucket_ms) * bucket_ms;
+        let bucket_count = if covered_from < covered_to {
+            usize::try_from((covered_to - 1 - first_bucket) / bucket_ms + 1).unwrap_or(0)
+        } else {
+            0
+        };
+        Self {
+            covered_from,
+            covered_to,
+            bucket_ms,
+            first_bucket,
+            bucket_count,
+            index: HashMap::new(),
+            features: Vec::new(),
+            ends: BinaryHeap::new(),
+        }
     }
-    let mut changes: Vec<Vec<(i64, i64)>> = vec![Vec::new(); sessions.names.len()];
-    for &(feature, start, end, count) in &sessions.rows {
-        let from = start.max(covered_from);
-        let to = end.unwrap_or(covered_to).max(start + 1000).min(covered_to);
+
+    /// One session; sessions come in the order they started (milliseconds since the epoch).
+    pub(crate) fn push(&mut self, feature: &str, start: i64, end: Option<i64>, count: u64) {
+        let from = start.max(self.covered_from);
+        let to = end
+            .unwrap_or(self.covered_to)
+            .max(start + 1000)
+            .min(self.covered_to);
         if from >= to {
-            continue;
+            return;
         }
+        // Check-ins up to this checkout first, equal times included.
+        self.end_until(from);
+        let f = self.feature(feature);
         let count = i64::try_from(count).unwrap_or(i64::MAX);
-        changes[feature].push((from, count));
-        changes[feature].push((to, -count));
+        self.change(f, from, count);
+        self.ends.push(Reverse((to, f, count)));
     }
-    let first_bucket = covered_from.div_euclid(bucket_ms) * bucket_ms;
-    let buckets = usize::try_from((covered_to - 1 - first_bucket) / bucket_ms + 1).unwrap_or(0);
-    let mut points = Vec::new();
-    let mut figures = vec![Bucket::EMPTY; buckets];
-    // Features by name, so that points come out ordered by bucket, then feature.
-    let mut order: Vec<usize> = (0..sessions.names.len()).collect();
-    order.sort_by(|&a, &b| sessions.names[a].cmp(&sessions.names[b]));
-    for feature in order {
-        let changes = &mut changes[feature];
-        if changes.is_empty() {
-            continue;
-        }
-        // Negative deltas (check-ins) first at equal times.
-        changes.sort_unstable();
-        figures.fill(Bucket::EMPTY);
-        let mut level: i64 = 0;
-        let mut at = covered_from;
-        for &(time, delta) in changes.iter() {
-            hold(&mut figures, first_bucket, bucket_ms, at, time, level);
-            level += delta;
-            at = time;
-        }
-        hold(&mut figures, first_bucket, bucket_ms, at, covered_to, level);
-        for (i, b) in figures.iter().enumerate() {
-            if b.covered_ms == 0 {
-                continue;
+
+    /// The points, ordered by bucket and then feature name.
+    pub(crate) fn finish(mut self) -> Vec<UsagePoint> {
+        self.end_until(self.covered_to);
+        let mut order: Vec<usize> = (0..self.features.len()).collect();
+        order.sort_by(|&a, &b| self.features[a].name.cmp(&self.features[b].name));
+        let mut points = Vec::new();
+        for f in order {
+            self.change(f, self.covered_to, 0);
+            let feature = &self.features[f];
+            for (i, b) in feature.buckets.iter().enumerate() {
+                if b.covered_ms == 0 {
+                    continue;
+                }
+                let start = self.first_bucket + i as i64 * self.bucket_ms;
+                points.push(UsagePoint {
+                    feature: feature.name.clone(),
+                    bucket_start: DateTime::<Utc>::from_timestamp_millis(start).unwrap_or_default(),
+                    min_in_use: b.min,
+                    avg_in_use: b.weighted as f64 / b.covered_ms as f64,
+                    max_in_use: b.max,
+                    issued: None,
+                    samples: (b.covered_ms / 1000) as u64,
+                    imported: true,
+                });
             }
-            let start = first_bucket + i as i64 * bucket_ms;
-            points.push(UsagePoint {
-                feature: sessions.names[feature].clone(),
-                bucket_start: DateTime::<Utc>::from_timestamp_millis(start).unwrap_or_default(),
-                min_in_use: b.min,
-                avg_in_use: b.weighted as f64 / b.covered_ms as f64,
-                max_in_use: b.max,
-                issued: None,
-                samples: (b.covered_ms / 1000) as u64,
-                imported: true,
-            });
+        }
+        // Stable: features stay in name order within a bucket.
+        points.sort_by_key(|p| p.bucket_start);
+        points
+    }
+
+    fn feature(&mut self, name: &str) -> usize {
+        if let Some(&f) = self.index.get(name) {
+            return f;
+        }
+        self.features.push(Feature {
+            name: name.to_string(),
+            level: 0,
+            at: self.covered_from,
+            buckets: vec![Bucket::EMPTY; self.bucket_count],
+        });
+        self.index.insert(name.to_string(), self.features.len() - 1);
+        self.features.len() - 1
+    }
+
+    fn end_until(&mut self, time: i64) {
+        while let Some(&Reverse((end, f, count))) = self.ends.peek() {
+            if end > time {
+                break;
+            }
+            self.ends.pop();
+            self.change(f, end, -count);
         }
     }
-    // Stable: features stay in name order within a bucket.
-    points.sort_by_key(|p| p.bucket_start);
-    points
+
+    /// The feature's level changes by `delta` at `time`: what it held until then is counted.
+    fn change(&mut self, f: usize, time: i64, delta: i64) {
+        let (first_bucket, bucket_ms) = (self.first_bucket, self.bucket_ms);
+        let feature = &mut self.features[f];
+        let time = time.max(feature.at);
+        hold(
+            &mut feature.buckets,
+            first_bucket,
+            bucket_ms,
+            feature.at,
+            time,
+            feature.level,
+        );
+        feature.level += delta;
+        feature.at = time;
+    }
 }
 
 /// `level` licenses were held over `[from, to)`: add that to every bucket it overlaps.
@@ -159,12 +204,20 @@ mod tests {
 
     const H: i64 = 3_600_000;
 
-    fn sessions(rows: &[(&str, i64, Option<i64>, u64)]) -> ImportedSessions {
-        let mut s = ImportedSessions::default();
-        for &(feature, start, end, count) in rows {
-            s.push(feature, start, end, count);
+    /// The sweep over `rows`, fed in start order as the store does.
+    fn usage_points(
+        rows: &[(&str, i64, Option<i64>, u64)],
+        from: i64,
+        to: i64,
+        bucket: i64,
+    ) -> Vec<UsagePoint> {
+        let mut rows = rows.to_vec();
+        rows.sort_by_key(|r| r.1);
+        let mut sweep = UsageSweep::new(from, to, bucket);
+        for (feature, start, end, count) in rows {
+            sweep.push(feature, start, end, count);
         }
-        s
+        sweep.finish()
     }
 
     fn figures(p: &[UsagePoint]) -> Vec<(&str, i64, u64, f64, u64, u64)> {
@@ -185,10 +238,10 @@ mod tests {
     #[test]
     fn time_weighted_figures_per_hour() {
         // 10:00–12:00 covered. One license 10:00–10:30, a second 10:15–11:30 (2 licenses).
-        let sessions = sessions(&[
+        let sessions = [
             ("cad", 10 * H, Some(10 * H + H / 2), 1),
             ("cad", 10 * H + H / 4, Some(11 * H + H / 2), 2),
-        ]);
+        ];
         let p = usage_points(&sessions, 10 * H, 12 * H, H);
         assert_eq!(
             figures(&p),
@@ -203,10 +256,10 @@ mod tests {
 
     #[test]
     fn a_license_handed_over_in_the_same_second_is_one_license() {
-        let sessions = sessions(&[
+        let sessions = [
             ("cad", 10 * H, Some(10 * H + H / 2), 1),
             ("cad", 10 * H + H / 2, Some(11 * H), 1),
-        ]);
+        ];
         let p = usage_points(&sessions, 10 * H, 11 * H, H);
         assert_eq!(figures(&p), [("cad", 10, 1, 1.0, 1, 3600)]);
     }
@@ -214,13 +267,13 @@ mod tests {
     #[test]
     fn coverage_clips_and_open_sessions_run_to_the_end_of_the_log() {
         // The log covers 10:30–11:15; a session from 9:00 still open at the end.
-        let sessions = sessions(&[
+        let sessions = [
             ("cad", 9 * H, None, 4),
             // Same second OUT and IN: held for a second, the peak sees it.
             ("cad", 11 * H, Some(11 * H), 1),
             // Outside the coverage: nothing.
             ("cam", 12 * H, Some(13 * H), 1),
-        ]);
+        ];
         let p = usage_points(&sessions, 10 * H + H / 2, 11 * H + H / 4, H);
         assert_eq!(
             figures(&p),
@@ -235,8 +288,8 @@ mod tests {
     #[test]
     fn days_and_several_features() {
         const D: i64 = 24 * H;
-        // Inserted "b" first: points are still ordered by feature within a bucket.
-        let sessions = sessions(&[("b", D + H, Some(D + 2 * H), 3), ("a", 0, Some(D / 2), 1)]);
+        // "b" seen last: points are still ordered by feature within a bucket.
+        let sessions = [("b", D + H, Some(D + 2 * H), 3), ("a", 0, Some(D / 2), 1)];
         let p = usage_points(&sessions, 0, 2 * D, D);
         assert_eq!(
             figures(&p),

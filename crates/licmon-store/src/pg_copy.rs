@@ -65,6 +65,12 @@ impl PgCopy {
         self.pool.close().await;
     }
 
+    /// The native pool, also for big reads (`history.rs`): its rows decode without the `Any`
+    /// driver's conversion of every value.
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// Writes one batch in one transaction (see [`crate::ImportStore::commit_import_batch`]).
     pub(crate) async fn commit(&self, batch: &ImportBatch) -> StoreResult<BatchIds> {
         let mut writer = CopyWriter {
