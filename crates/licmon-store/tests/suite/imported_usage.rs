@@ -39,7 +39,10 @@ pub async fn usage_history_from_imported_sessions(store: &SqlStore) {
     b.open_sessions = vec![session("cad", "ché", 3600, None)];
     assert_eq!(store.imported_until(server.id).await.unwrap(), None);
     store.commit_import_batch(&b).await.unwrap();
-    assert_eq!(store.imported_until(server.id).await.unwrap(), Some(t(5400)));
+    assert_eq!(
+        store.imported_until(server.id).await.unwrap(),
+        Some(t(5400))
+    );
 
     let hours = store
         .usage(server.id, Granularity::Hour, None, t(0), t(7200))
