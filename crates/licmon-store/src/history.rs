@@ -207,9 +207,7 @@ impl SqlStore {
             .await?;
         Ok(sweep.finish())
     }
-}
 
-impl SqlStore {
     /// `import_state.last_event_at`, in milliseconds.
     async fn last_imported_event(&self, id: ServerId) -> StoreResult<Option<i64>> {
         let row = sqlx::query("SELECT last_event_at FROM import_state WHERE server_id = $1")
@@ -222,10 +220,10 @@ impl SqlStore {
         })
     }
 
-    /// Feeds `sweep` the imported sessions that overlap `[from_ms, to_ms)` (and the second before, see
-    /// `imported_usage.rs`). On a SQLite file through the raw handle: sqlx's SQLite driver
-    /// passes rows one by one between threads, ten times slower for the millions a year holds.
-    /// On PostgreSQL through the native pool, streamed.
+    /// Feeds `sweep` the imported sessions that overlap `[from_ms, to_ms)` (and the second
+    /// before, see `imported_usage.rs`). On a SQLite file through the raw handle: sqlx's SQLite
+    /// driver passes rows one by one between threads, ten times slower for the millions a year
+    /// holds. On PostgreSQL through the native pool, streamed.
     async fn imported_sessions(
         &self,
         id: ServerId,
