@@ -451,8 +451,13 @@ fn the_web_ui_in_chromium() {
     b.goto(&format!("{base}/servers/{logs_id}"));
     let chart_label = |wanted: &'static str| {
         wait_for(Duration::from_secs(10), wanted, || {
-            let svg = b.find_all("#chart svg").pop()?;
-            let label = b.attr(&svg, "aria-label")?;
+            // Read in one step: a reload of the chart replaces the element at any moment.
+            let label = b.script(
+                "const svg = document.querySelector('#chart svg'); \
+                 return svg ? svg.getAttribute('aria-label') : null;",
+                json!([]),
+            );
+            let label = label.as_str()?.to_string();
             label.contains(wanted).then_some(label)
         })
     };
