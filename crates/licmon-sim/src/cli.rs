@@ -114,9 +114,15 @@ fn run(args: &[String], inv: &argv::Invocation, stdout: &mut impl Write) -> anyh
         .map(Into::into)
         .or(scenario.log.clone())
     {
+        // Status polls and license-file reads (`lmstat -i`, once an hour) told apart, so that
+        // tests count polls.
+        let query = match inv.command {
+            Command::Lmstat { info: true, .. } => "info",
+            _ => "status",
+        };
         // One write of one short line with O_APPEND: concurrent invocations do not interleave.
         let line = format!(
-            "{} {} {} {} {}\n",
+            "{} {} {} {} {} {query}\n",
             now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             std::process::id(),
             utility,

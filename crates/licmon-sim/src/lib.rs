@@ -270,7 +270,8 @@ Invoked as (argv[0] basename, .exe tolerated) or with the name as first argument
 
 Scenario: $LICMON_SIM_SCENARIO, else licmon-sim.toml beside argv[0] (symlink not resolved).
 Clock:    $LICMON_SIM_NOW (RFC 3339) overrides the current time.
-Log:      $LICMON_SIM_LOG (or the scenario's `log`) gets one line per invocation.
+Log:      $LICMON_SIM_LOG (or the scenario's `log`) gets one line per invocation:
+          time, pid, utility, server, behaviour, and `status` or `info` (lmstat -i).
 ";
 
 #[cfg(test)]

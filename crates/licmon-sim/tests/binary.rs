@@ -83,9 +83,13 @@ fn symlinked_lmutil_finds_the_scenario_beside_it() {
         "{}",
         lines[0]
     );
-    assert!(lines[0].ends_with(" lmutil 27000@lic1 up"), "{}", lines[0]);
     assert!(
-        lines[2].ends_with(" lmutil 27000@other unknown"),
+        lines[0].ends_with(" lmutil 27000@lic1 up status"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[2].ends_with(" lmutil 27000@other unknown status"),
         "{}",
         lines[2]
     );

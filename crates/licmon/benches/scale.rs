@@ -158,7 +158,8 @@ fn poll_times(logs: &[PathBuf]) -> HashMap<String, Vec<i64>> {
         };
         for line in BufReader::new(file).lines().map_while(Result::ok) {
             let f: Vec<&str> = line.split_whitespace().collect();
-            if f.len() < 4 {
+            // Status polls only, not the hourly license-file reads (`lmstat -i`).
+            if f.len() < 4 || f.get(5) == Some(&"info") {
                 continue;
             }
             if let Ok(t) = chrono::DateTime::parse_from_rfc3339(f[0]) {

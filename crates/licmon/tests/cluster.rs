@@ -200,7 +200,8 @@ fn polls(nodes: &[&Path]) -> Vec<Poll> {
         let text = std::fs::read_to_string(log).unwrap_or_default();
         for line in text.lines() {
             let fields: Vec<&str> = line.split_whitespace().collect();
-            if fields.len() < 4 {
+            // Status polls only, not the hourly license-file reads (`lmstat -i`).
+            if fields.len() < 4 || fields.get(5) == Some(&"info") {
                 continue;
             }
             all.push(Poll {
