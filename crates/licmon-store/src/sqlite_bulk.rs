@@ -90,33 +90,32 @@ impl SqliteBulk {
         &self,
         write: impl FnOnce(&Db) -> StoreResult<R>,
     ) -> StoreResult<R> {
-        let mut conn = self.pool.acquire().await?;
-        let mut locked = conn.lock_handle().await?;
-        let db = Db {
-            handle: locked.as_raw_handle(),
-        };
-        // SQLite blocks (the write lock's busy wait, the writes themselves): keep the runtime's
-        // other tasks moving while it does.
-        blocking(|| {
-            let tx = Tx::begin(&db)?;
-            let out = write(&db)?;
+        self.with_db(|db| {
+            let tx = Tx::begin(db)?;
+            let out = write(db)?;
             tx.commit()?;
             Ok(out)
         })
+        .await
     }
-}
 
-impl SqliteBulk {
     /// Runs `read` on this connection outside any write transaction: the big reads that sqlx
     /// would hand over one row at a time between threads (the imported sessions behind a usage
     /// history, `history.rs`). WAL: it reads the last commit and holds no writer up.
     pub(crate) async fn read<R>(&self, read: impl FnOnce(&Db) -> StoreResult<R>) -> StoreResult<R> {
+        self.with_db(read).await
+    }
+
+    /// `f` with the raw handle of this pool's one connection.
+    async fn with_db<R>(&self, f: impl FnOnce(&Db) -> StoreResult<R>) -> StoreResult<R> {
         let mut conn = self.pool.acquire().await?;
         let mut locked = conn.lock_handle().await?;
         let db = Db {
             handle: locked.as_raw_handle(),
         };
-        blocking(|| read(&db))
+        // SQLite blocks (the write lock's busy wait, the writes themselves, a long read): keep
+        // the runtime's other tasks moving while it does.
+        blocking(|| f(&db))
     }
 }
 
