@@ -12,7 +12,8 @@ use crate::{
     SqlStore,
 };
 
-fn t(s: i64) -> chrono::DateTime<Utc> {
+/// Seconds after a fixed instant (also for `sqlite_bulk.rs`'s tests).
+pub(crate) fn t(s: i64) -> chrono::DateTime<Utc> {
     Utc.timestamp_opt(1_700_000_000 + s, 0).unwrap()
 }
 
@@ -47,17 +48,7 @@ fn first_batch(server_id: i64) -> ImportBatch {
         generation: 0,
         now: t(2000),
         last_event_at: Some(t(1200)),
-        checkpoint: CheckpointWrite {
-            id: None,
-            format: "flexnet-debuglog".into(),
-            file_name: "lmgrd.log".into(),
-            head_len: 10,
-            head_hash: "h".into(),
-            byte_offset: 100,
-            line_no: 3,
-            parser_state: serde_json::json!({"v": 1}),
-            totals: serde_json::json!({}),
-        },
+        checkpoint: test_checkpoint(None),
         // More than one multi-row INSERT of each kind.
         closed_sessions: (0..1100).map(|i| session(i, Some(i as i64 + 5))).collect(),
         open_sessions: (0..600).map(|i| session(i, None)).collect(),
@@ -65,6 +56,21 @@ fn first_batch(server_id: i64) -> ImportBatch {
         denials: (0..700).map(denial).collect(),
         pending_denials: (0..520).map(|i| denial(1000 + i)).collect(),
         retried_denials: Vec::new(),
+    }
+}
+
+/// A checkpoint of `lmgrd.log` at byte 100 (also for `sqlite_bulk.rs`'s tests).
+pub(crate) fn test_checkpoint(id: Option<i64>) -> CheckpointWrite {
+    CheckpointWrite {
+        id,
+        format: "flexnet-debuglog".into(),
+        file_name: "lmgrd.log".into(),
+        head_len: 10,
+        head_hash: "h".into(),
+        byte_offset: 100,
+        line_no: 3,
+        parser_state: serde_json::json!({"v": 1}),
+        totals: serde_json::json!({}),
     }
 }
 

@@ -603,14 +603,12 @@ impl Drop for Stmt<'_> {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{TimeZone, Utc};
-
-    use crate::{CheckpointWrite, DatabaseUrl, ImportStore, SqlStore};
+    use crate::imports::tests::{t, test_checkpoint, test_server};
+    use crate::{DatabaseUrl, ImportStore, SqlStore};
 
     use super::*;
 
     fn batch(server_id: i64, generation: i64, checkpoint: Option<i64>) -> ImportBatch {
-        let t = |s| Utc.timestamp_opt(1_700_000_000 + s, 0).unwrap();
         let session = |user: &str, end: Option<i64>| NewSession {
             feature: "CAD".into(),
             user: user.into(),
@@ -624,17 +622,7 @@ mod tests {
             generation,
             now: t(100),
             last_event_at: Some(t(60)),
-            checkpoint: CheckpointWrite {
-                id: checkpoint,
-                format: "flexnet-debuglog".into(),
-                file_name: "lmgrd.log".into(),
-                head_len: 10,
-                head_hash: "h".into(),
-                byte_offset: 100,
-                line_no: 3,
-                parser_state: serde_json::json!({}),
-                totals: serde_json::json!({}),
-            },
+            checkpoint: test_checkpoint(checkpoint),
             closed_sessions: vec![session("ana", Some(50)), session("bo", Some(60))],
             open_sessions: vec![session("ché", None)],
             session_ends: Vec::new(),
@@ -649,7 +637,7 @@ mod tests {
         let store = SqlStore::open(&DatabaseUrl::sqlite_in(dir.path()))
             .await
             .unwrap();
-        let server_id = crate::imports::tests::test_server(&store).await;
+        let server_id = test_server(&store).await;
         (store, server_id, dir)
     }
 
