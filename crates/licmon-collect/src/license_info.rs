@@ -44,8 +44,8 @@ impl LicenseFileInfo {
         now: DateTime<Utc>,
         snapshot: &mut Snapshot,
     ) {
-        if let Some(query) = info_query(server, &config.utilities)
-            && self.next_read.is_none_or(|at| Instant::now() >= at)
+        if self.next_read.is_none_or(|at| Instant::now() >= at)
+            && let Some(query) = info_query(server, &config.utilities)
         {
             let wait = match self.read(&query, server, config, now).await {
                 Ok(()) => REFRESH_EVERY,
