@@ -10,6 +10,7 @@ mod import_cmd;
 mod node_lock;
 mod parse_cmd;
 mod serve;
+mod stop;
 mod web;
 
 use std::collections::BTreeMap;
@@ -104,7 +105,11 @@ where
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(f())
+    let result = runtime.block_on(f());
+    // Tasks still running are dropped (a stop that overran leaves some); one stuck in a
+    // blocking call must not keep the process alive.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    result
 }
 
 pub fn process_env() -> BTreeMap<String, String> {

@@ -1,5 +1,5 @@
 //! `licmon serve`: the store, the web server, the collector and the node heartbeat, with a
-//! graceful shutdown on Ctrl-C or SIGTERM.
+//! graceful shutdown on Ctrl-C or SIGTERM, bounded in time (`stop.rs`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,6 +14,7 @@ use tokio::sync::watch;
 
 use crate::config::{CommonFlags, Config};
 use crate::node_lock::NodeLock;
+use crate::stop::{StopGrace, StopSteps};
 
 /// How often a node says it is alive; a heartbeat older than four of these makes it dead, and
 /// its servers Unmonitored when no other collector is alive.
@@ -162,31 +163,45 @@ pub async fn run_node(
     ));
     let stop_for_server = stop_tx.clone();
     let agent_reports = state.agents.clone();
-    let served = crate::web::serve(&config, listener, state, async move {
+    let grace = StopGrace::default();
+    let web = crate::web::serve(&config, listener, state, async move {
         shutdown.await;
         tracing::info!("shutting down");
         let _ = stop_for_server.send(true);
-    })
-    .await;
+    });
+    let served = grace.serve(web, stop_rx.clone()).await;
     let _ = stop_tx.send(true);
-    // Reports answered 200 but still queued are written before the database closes.
-    agent_reports.flush().await;
-    if let Some(collector) = collector {
-        let _ = collector.await;
+    let steps = StopSteps::default();
+    let finished = grace
+        .run_steps(&steps, async {
+            // Reports answered 200 but still queued are written before the database closes.
+            steps.enter("writing queued agent reports");
+            agent_reports.flush().await;
+            steps.enter("stopping the poll engine");
+            if let Some(collector) = collector {
+                let _ = collector.await;
+            }
+            steps.enter("stopping the heartbeat, alerts, agent usage and the watched folder");
+            let _ = heartbeat.await;
+            let _ = alerts.await;
+            let _ = agent_usage.await;
+            if let Some(watch) = import_watch {
+                let _ = watch.await;
+            }
+            // A clean stop says so at once, so that other nodes and pages show Unmonitored
+            // without waiting for the heartbeat to go stale.
+            steps.enter("unregistering the node");
+            if let Err(e) = store.remove_node(&node.node_id).await {
+                tracing::warn!(error = %e, "cannot unregister this node");
+            }
+            steps.enter("closing the database");
+            store.close().await;
+        })
+        .await;
+    if finished {
+        tracing::info!("stopped");
     }
-    let _ = heartbeat.await;
-    let _ = alerts.await;
-    let _ = agent_usage.await;
-    if let Some(watch) = import_watch {
-        let _ = watch.await;
-    }
-    // A clean stop says so at once, so that other nodes and pages show Unmonitored without
-    // waiting for the heartbeat to go stale.
-    if let Err(e) = store.remove_node(&node.node_id).await {
-        tracing::warn!(error = %e, "cannot unregister this node");
-    }
-    store.close().await;
-    served.context("the web server failed")
+    served.context("the web server failed").map(|_| ())
 }
 
 async fn heartbeat_loop(

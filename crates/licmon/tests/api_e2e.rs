@@ -177,3 +177,40 @@ fn parse_prints_json_for_a_fixture_and_names_unknown_formats() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected one of: flexnet-lmstat"));
 }
+
+#[test]
+fn a_client_stalled_mid_request_does_not_hold_up_a_stop() {
+    use std::io::Write;
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut licmon = Licmon::serve(&dir.path().join("data"), &["--no-monitoring"], &[]);
+    // A client that sends the start of a request and then goes quiet (a laptop closed in the
+    // middle of an upload): its handler waits for the rest of the body.
+    let mut stalled = std::net::TcpStream::connect(licmon.addr).unwrap();
+    write!(
+        stalled,
+        "POST /api/v1/license-servers HTTP/1.1\r\nHost: {}\r\nX-Auth-Token: {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{{\"name\": ",
+        licmon.addr, licmon.token
+    )
+    .unwrap();
+    stalled.flush().unwrap();
+    // The server answers other clients meanwhile, so it has read the stalled one's headers.
+    let (status, _) = licmon.get("/api/v1/license-servers");
+    assert_eq!(status, 200);
+
+    let asked = Instant::now();
+    let status = licmon.terminate();
+    let took = asked.elapsed();
+    assert!(status.success(), "licmon exited with {status}");
+    // The requests' grace (5 s), not the client, decides when the node goes.
+    assert!(took >= Duration::from_secs(4), "stopped after {took:?}");
+    let log: Vec<String> = licmon.log.try_iter().collect();
+    assert!(
+        log.iter()
+            .any(|l| l.contains("requests still in flight at the stop are dropped")),
+        "{log:#?}"
+    );
+    assert!(log.iter().any(|l| l.contains("\"stopped\"")), "{log:#?}");
+}

@@ -154,13 +154,29 @@ impl Licmon {
         http(self.addr, "POST", path, Some(body))
     }
 
-    /// SIGTERM, then wait for a clean exit.
+    /// SIGTERM, then wait for the exit (licmon bounds its stop to 15 s, see `stop.rs`).
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let _ = Command::new("kill")
             .arg("-TERM")
             .arg(self.child.id().to_string())
             .status();
-        wait_with_deadline(&mut self.child, Duration::from_secs(20))
+        let limit = Duration::from_secs(20);
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() >= deadline {
+                // What the node was doing when it did not stop says why.
+                let log: Vec<String> = self.log.try_iter().collect();
+                let tail = &log[log.len().saturating_sub(40)..];
+                panic!(
+                    "licmon did not exit within {limit:?} of SIGTERM; its last log lines:\n{}",
+                    tail.join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
