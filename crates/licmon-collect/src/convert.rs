@@ -78,6 +78,7 @@ pub fn snapshot(report: &StatusReport, taken_at: DateTime<Utc>) -> Snapshot {
                 queued: f.queued,
                 uncounted: f.uncounted,
                 pools: f.pools.iter().map(pool_state).collect(),
+                denied_total: f.denied,
             })
             .collect(),
         checkouts: report

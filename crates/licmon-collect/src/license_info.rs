@@ -128,6 +128,7 @@ mod tests {
 
     fn feature(name: &str, pools: Vec<PoolState>) -> FeatureUsage {
         FeatureUsage {
+            denied_total: None,
             name: name.to_string(),
             vendor: None,
             issued: Some(4),

@@ -56,6 +56,8 @@ async fn custom_xml_file_polls() {
         (snap.features[0].issued, snap.features[0].in_use),
         (Some(20), 2)
     );
+    // No `denied` attribute: no count, which is not a count of 0.
+    assert_eq!(snap.features[0].denied_total, None);
     assert_eq!(snap.checkouts.len(), 1);
     assert_eq!(snap.checkouts[0].user, "alice");
 
@@ -81,4 +83,19 @@ async fn custom_xml_file_polls() {
         err,
         ("server_down", "server down: lmgrd stopped".to_string())
     );
+}
+
+#[tokio::test]
+async fn a_denied_count_reaches_the_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("status.xml");
+    std::fs::write(
+        &path,
+        "<licmon-status version=\"1\" server=\"lic1\">\n  <feature name=\"solver\" issued=\"20\" used=\"0\" denied=\"17\"/>\n</licmon-status>\n",
+    )
+    .unwrap();
+    let snap = poll_once(&server(&path), &CollectorConfig::default(), Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(snap.features[0].denied_total, Some(17));
 }

@@ -42,6 +42,11 @@ pub struct FeatureUsage {
     pub queued: u64,
     pub uncounted: bool,
     pub pools: Vec<PoolState>,
+    /// The server's count of refused requests for this feature since it last reset the count
+    /// (LM-X `DENIED_LICENSES`, custom XML `denied`); None where the utility has no such count.
+    /// The store turns its growth between polls into denials (`monitor.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub denied_total: Option<u64>,
 }
 
 /// One checkout seen in a snapshot. Two checkouts are the same session when their

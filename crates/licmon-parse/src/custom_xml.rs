@@ -243,7 +243,7 @@ impl Validator<'_, '_, '_> {
         }
         f.reserved = self.count(node, "reserved").unwrap_or(0);
         f.borrowed = self.count(node, "borrowed").unwrap_or(0);
-        f.denied = self.count(node, "denied").unwrap_or(0);
+        f.denied = self.count(node, "denied");
         f.queued = self.count(node, "queued").unwrap_or(0);
         let expires = node.attribute("expires").and_then(|e| {
             let parsed = if e == "permanent" {

@@ -104,9 +104,11 @@ pub struct Feature {
     pub queued: u64,
     pub uncounted: bool,
     pub pools: Vec<Pool>,
-    /// Requests refused since the utility last reset its counters, where the output says
-    /// (custom XML `denied`); 0 otherwise.
-    pub denied: u64,
+    /// Requests refused since the server last reset its counter (usually its start), where
+    /// the output has such a counter (LM-X `DENIED_LICENSES`, custom XML `denied`); `None`
+    /// where it has none — not the same as 0, which is a counter at zero.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub denied: Option<u64>,
 }
 
 impl Feature {
@@ -121,7 +123,7 @@ impl Feature {
             queued: 0,
             uncounted: false,
             pools: Vec::new(),
-            denied: 0,
+            denied: None,
         }
     }
 }

@@ -161,6 +161,45 @@ fn documented_xml_equals_the_altair_text() {
     let r = parse_licstat_xml(XML_FIXTURE, &ctx());
     assert_eq!(r.format, "lmx-licstatxml");
     assert_altair_hyperworks(&r);
+    // Every FEATURE carries DENIED_LICENSES="0": a counter at zero, unlike the text output,
+    // which has no counter at all.
+    assert!(
+        r.features.iter().all(|f| f.denied == Some(0)),
+        "{:?}",
+        r.features
+    );
+    let text = parse_licstat(
+        &common::fixture("lmx/omnivector-lmxendutil-licstat-altair-hyperworks.txt"),
+        &ctx(),
+    );
+    assert!(text.features.iter().all(|f| f.denied.is_none()));
+}
+
+#[test]
+fn denied_licenses_of_a_features_blocks_add_up_and_a_bad_count_is_named() {
+    let xml = "<LM-X>\n<LICENSE_PATH HOST=\"6200@h\" STATUS=\"SUCCESS\">\n\
+        <FEATURE NAME=\"solver\" VERSION=\"1.0\" USED_LICENSES=\"0\" TOTAL_LICENSES=\"2\" DENIED_LICENSES=\"3\"/>\n\
+        <FEATURE NAME=\"solver\" VERSION=\"2.0\" USED_LICENSES=\"1\" TOTAL_LICENSES=\"4\" DENIED_LICENSES=\"4\"/>\n\
+        <FEATURE NAME=\"mesher\" USED_LICENSES=\"0\" TOTAL_LICENSES=\"1\" DENIED_LICENSES=\"many\"/>\n\
+        <FEATURE NAME=\"viewer\" USED_LICENSES=\"0\" TOTAL_LICENSES=\"1\"/>\n\
+        </LICENSE_PATH>\n</LM-X>\n";
+    let r = parse_licstat_xml(xml, &ctx());
+    let denied: Vec<(&str, Option<u64>)> = r
+        .features
+        .iter()
+        .map(|f| (f.name.as_str(), f.denied))
+        .collect();
+    assert_eq!(
+        denied,
+        [("solver", Some(7)), ("mesher", None), ("viewer", None)]
+    );
+    assert_eq!(
+        r.diagnostics,
+        vec![Diagnostic::new(
+            5,
+            "DENIED_LICENSES=\"many\" is not a count"
+        )]
+    );
 }
 
 #[test]

@@ -490,7 +490,7 @@ fn custom_xml_example() {
     let solver = feature(&r, "solver");
     assert_eq!(
         (solver.borrowed, solver.denied, solver.uncounted),
-        (1, 2, false)
+        (1, Some(2), false)
     );
     assert_eq!(solver.vendor.as_deref(), Some("ACME"));
     assert_eq!(

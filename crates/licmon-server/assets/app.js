@@ -443,7 +443,7 @@ function loadDenials(panel, id) {
       const rows = await getJson(`/api/v1/license-servers/${id}/denials?${q}`);
       const more = rows.length > PAGE;
       const page = rows.slice(0, PAGE);
-      if (!page.length) tableMessage(table, offset ? "No later denials." : "No denials recorded (denials come from imported logs).");
+      if (!page.length) tableMessage(table, offset ? "No later denials." : "No denials recorded (denials come from imported logs, and from polled utilities that count them: LM-X, custom XML).");
       else table.tBodies[0].innerHTML = page.map((d) => `<tr>${timeCell(d.at)}<td>${esc(d.feature)}</td><td>${esc(d.user)}</td><td>${esc(d.host)}</td><td class="n">${d.count}</td><td>${esc(d.reason || "")}</td><td>${d.retry ? "retry" : "true denial"}</td></tr>`).join("");
       label.textContent = page.length ? `Denials ${offset + 1}–${offset + page.length}` : "";
       panel.querySelector('[data-page="prev"]').disabled = offset === 0;

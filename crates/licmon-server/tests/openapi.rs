@@ -153,6 +153,7 @@ fn snapshot(at: chrono::DateTime<Utc>, start: chrono::DateTime<Utc>) -> Snapshot
         nodes: vec![],
         daemons: vec![],
         features: vec![FeatureUsage {
+            denied_total: None,
             name: "solver".into(),
             vendor: Some("ansyslmd".into()),
             issued: Some(10),

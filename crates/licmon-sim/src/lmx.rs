@@ -150,6 +150,15 @@ fn xml_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// `DENIED_LICENSES`: requests refused since the server started. The simulator keeps no history
+/// of refusals, so the count grows steadily from the start, 0 to 5 an hour by the feature's name;
+/// what a monitor sees is what matters: growth between polls, and a reset when the server
+/// restarts (its uptime wraps every 30 days).
+fn denied_since_start(seed: u64, server: &Server, f: &Feature, now: DateTime<Utc>) -> u64 {
+    let per_hour = crate::hash::fnv(&f.name) % 6;
+    uptime_secs(seed, server, now).max(0) as u64 * per_hour / 3600
+}
+
 /// `-licstatxml`.
 pub fn licstat_xml(seed: u64, server: &Server, now: DateTime<Utc>) -> String {
     let mut out = String::with_capacity(4096);
@@ -172,14 +181,15 @@ pub fn licstat_xml(seed: u64, server: &Server, now: DateTime<Utc>) -> String {
     for (f, usage) in usages(seed, server, now) {
         let _ = writeln!(
             out,
-            "    <FEATURE NAME=\"{}\" VERSION=\"{}\" VENDOR=\"{}\" START=\"{}\" END=\"{}\" USED_LICENSES=\"{}\" TOTAL_LICENSES=\"{}\" DENIED_LICENSES=\"0\" SHARE=\"CUSTOM ,VIRTUAL\">",
+            "    <FEATURE NAME=\"{}\" VERSION=\"{}\" VENDOR=\"{}\" START=\"{}\" END=\"{}\" USED_LICENSES=\"{}\" TOTAL_LICENSES=\"{}\" DENIED_LICENSES=\"{}\" SHARE=\"CUSTOM ,VIRTUAL\">",
             xml_escape(&f.name),
             xml_escape(&f.version),
             xml_escape(&server.vendor),
             start_date(f),
             end_date(f),
             usage.checked_out(),
-            f.issued.unwrap_or(0)
+            f.issued.unwrap_or(0),
+            denied_since_start(seed, server, f, now)
         );
         for c in &usage.checkouts {
             let _ = write!(
@@ -203,4 +213,46 @@ pub fn licstat_xml(seed: u64, server: &Server, now: DateTime<Utc>) -> String {
     }
     out.push_str("  </LICENSE_PATH>\n</LM-X>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::scenario::Scenario;
+
+    #[test]
+    fn the_denial_count_grows_with_uptime_and_starts_again_at_a_restart() {
+        let scenario = Scenario::parse(
+            "seed = 3\n[[server]]\nkind = \"lmx\"\naddress = \"6200@lmx\"\nvendor = \"v\"\n\
+             [[server.feature]]\nname = \"mesher\"\nissued = 4\nusers = 10\n",
+        )
+        .unwrap();
+        let server = &scenario.servers[0];
+        let feature = &server.features[0];
+        let per_hour = crate::hash::fnv("mesher") % 6;
+        assert!(per_hour > 0, "pick a feature name that gets denials");
+        let start = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+        let mut last = denied_since_start(3, server, feature, start);
+        let mut resets = 0;
+        for hour in 1..=24 * 31 {
+            let now = start + Duration::hours(hour);
+            let count = denied_since_start(3, server, feature, now);
+            if count < last {
+                resets += 1;
+            } else {
+                assert_eq!(count - last, per_hour, "hour {hour}");
+            }
+            last = count;
+        }
+        // The 30-day uptime wraps once in 31 days.
+        assert_eq!(resets, 1);
+        let xml = licstat_xml(3, server, start);
+        let expected = format!(
+            "DENIED_LICENSES=\"{}\"",
+            denied_since_start(3, server, feature, start)
+        );
+        assert!(xml.contains(&expected), "{xml}");
+    }
 }

@@ -831,6 +831,7 @@ async fn agent_snapshot(
         features: features
             .into_iter()
             .map(|(name, in_use)| FeatureUsage {
+                denied_total: None,
                 name,
                 vendor: None,
                 issued: None,

@@ -12,6 +12,7 @@ mod agents;
 mod alerts;
 mod auth;
 mod copy_text;
+mod counted_denials;
 mod error;
 mod events;
 mod history;

@@ -9,6 +9,7 @@ use licmon_core::snapshot::{Checkout, FeatureUsage, Snapshot};
 use licmon_core::status::ImportOutcome;
 use sqlx::{Any, Row, Transaction};
 
+use crate::counted_denials::{counted_denials, insert_counted_denials};
 use crate::rows::{from_millis, get_bool, millis, opt_from_millis};
 use crate::{
     Granularity, MonitorFacts, MonitorStore, NodeHeartbeat, SqlStore, StoreError, StoreResult,
@@ -27,6 +28,8 @@ impl MonitorStore for SqlStore {
         let previous = previous_snapshot(&mut tx, id).await?;
         sync_sessions_of(&mut tx, id, snapshot, REMOTE_SOURCE).await?;
         write_change_points(&mut tx, id, at, previous.as_ref(), &snapshot.features).await?;
+        let denials = counted_denials(previous.as_ref(), snapshot);
+        insert_counted_denials(&mut tx, id, snapshot.taken_at, &denials).await?;
         upsert_rollups(&mut tx, id, at, &snapshot.features).await?;
         sqlx::query(
             "INSERT INTO current_snapshots (server_id, taken_at, body) VALUES ($1, $2, $3) \

@@ -25,6 +25,7 @@ fn rule(kind: RuleKind) -> AlertRule {
 
 fn feature(name: &str, issued: Option<u64>, in_use: u64) -> FeatureUsage {
     FeatureUsage {
+        denied_total: None,
         name: name.into(),
         vendor: None,
         issued,

@@ -17,6 +17,8 @@ pub(super) struct FeatureBlock<'a> {
     pub expires: Option<Expiry>,
     pub used: Option<u64>,
     pub total: Option<u64>,
+    /// `DENIED_LICENSES` (XML only): the server's count since it started.
+    pub denied: Option<u64>,
 }
 
 /// One checkout: `15000 license(s) used by USER@HOST [ip]` / `<USER .../>`.
@@ -100,6 +102,9 @@ impl ReportBuilder {
             feature.issued = Some(feature.issued.unwrap_or(0).saturating_add(total));
         }
         feature.in_use = feature.in_use.saturating_add(block.used.unwrap_or(0));
+        if let Some(denied) = block.denied {
+            feature.denied = Some(feature.denied.unwrap_or(0).saturating_add(denied));
+        }
         self.current = Some(index);
     }
 

@@ -133,6 +133,7 @@ impl Walker<'_> {
     fn feature(&mut self, node: Node<'_, '_>, at: usize) {
         let used = self.count(node, "USED_LICENSES", at);
         let total = self.count(node, "TOTAL_LICENSES", at);
+        let denied = self.count(node, "DENIED_LICENSES", at);
         let expires = node.attribute("END").and_then(model::expiry);
         if node.attribute("END").is_some() && expires.is_none() {
             self.diagnose(at, "END date not understood");
@@ -144,6 +145,7 @@ impl Walker<'_> {
             expires,
             used,
             total,
+            denied,
         };
         if block.name.is_empty() {
             self.builder.end_feature();

@@ -131,6 +131,7 @@ mod tests {
 
     fn feature(issued: Option<u64>, in_use: u64, uncounted: bool) -> FeatureUsage {
         FeatureUsage {
+            denied_total: None,
             name: "f".into(),
             vendor: None,
             issued,

@@ -301,6 +301,7 @@ mod tests {
             nodes: Vec::new(),
             daemons: Vec::new(),
             features: vec![FeatureUsage {
+                denied_total: None,
                 name: "f".into(),
                 vendor: None,
                 issued: Some(5),

@@ -22,6 +22,8 @@ mod imports;
 pub use imports::*;
 mod imported_usage;
 pub use imported_usage::*;
+mod counted_denials;
+pub use counted_denials::*;
 
 #[macro_export]
 macro_rules! backend_tests {
@@ -45,7 +47,7 @@ macro_rules! backend_tests {
             import_batches_commit_sessions_denials_and_checkpoint,
             a_second_importer_of_the_same_server_conflicts_and_writes_nothing,
             import_runs_are_listed_newest_first, usage_history_from_imported_sessions,
-            imported_names_keep_every_character);
+            imported_names_keep_every_character, counted_denials_of_polls_become_denials);
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
         $(
@@ -93,6 +95,7 @@ fn checkout(feature: &str, user: &str, start: i64) -> Checkout {
 
 fn feature(name: &str, issued: u64, in_use: u64) -> FeatureUsage {
     FeatureUsage {
+        denied_total: None,
         name: name.into(),
         vendor: Some("ansyslmd".into()),
         issued: Some(issued),

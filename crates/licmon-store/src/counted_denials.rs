@@ -1,0 +1,185 @@
+//! Denials a status utility counts (LM-X `DENIED_LICENSES`, custom XML `denied`), turned into
+//! denial rows at each poll.
+//!
+//! Why: a server that is only polled has no log to tell its denials, yet some utilities keep a
+//! per-feature count of refused requests since the server started. The growth of that count
+//! between two polls is that many denials in between: stored as one row per feature and poll,
+//! with `source = 'remote'`, no user or host (the count names none), and a reason that says
+//! which window it covers. The previous count comes from the previous snapshot, read in the
+//! same transaction, so a restart of licmon loses nothing and counts nothing twice.
+
+use chrono::{DateTime, Utc};
+use licmon_core::ServerId;
+use licmon_core::snapshot::Snapshot;
+use sqlx::{Any, Transaction};
+
+use crate::StoreResult;
+use crate::monitor::REMOTE_SOURCE;
+use crate::rows::millis;
+
+/// Refused requests of one feature between two polls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CountedDenials {
+    pub feature: String,
+    pub count: u64,
+    pub reason: String,
+}
+
+/// What the counts of `now` add to those of `previous`. A feature counted for the first time
+/// (or after polls without a count) only sets the baseline: its count covers an unknown time.
+/// A count that went down was reset (the server restarted): all of it is new.
+pub(crate) fn counted_denials(previous: Option<&Snapshot>, now: &Snapshot) -> Vec<CountedDenials> {
+    let Some(previous) = previous else {
+        return Vec::new();
+    };
+    let since = previous.taken_at.format("%Y-%m-%d %H:%M:%S UTC");
+    now.features
+        .iter()
+        .filter_map(|feature| {
+            let total = feature.denied_total?;
+            let before = previous
+                .features
+                .iter()
+                .find(|p| p.name == feature.name && p.vendor == feature.vendor)?
+                .denied_total?;
+            let (count, reason) = if total >= before {
+                (
+                    total - before,
+                    format!("counted by the license server since the poll at {since}; the count names no user or host"),
+                )
+            } else {
+                (
+                    total,
+                    format!("counted by the license server since it restarted (after the poll at {since}, its count went from {before} to {total}); the count names no user or host"),
+                )
+            };
+            (count > 0).then(|| CountedDenials {
+                feature: feature.name.clone(),
+                count,
+                reason,
+            })
+        })
+        .collect()
+}
+
+/// Stores the counted denials of a poll taken at `at` (not retries: a count cannot tell).
+pub(crate) async fn insert_counted_denials(
+    tx: &mut Transaction<'_, Any>,
+    id: ServerId,
+    at: DateTime<Utc>,
+    denials: &[CountedDenials],
+) -> StoreResult<()> {
+    for d in denials {
+        sqlx::query(
+            "INSERT INTO denials (server_id, source, at, feature, user_name, host, count, reason, retry) \
+             VALUES ($1, $2, $3, $4, '', '', $5, $6, $7)",
+        )
+        .bind(id)
+        .bind(REMOTE_SOURCE)
+        .bind(millis(at))
+        .bind(d.feature.as_str())
+        .bind(d.count.min(i64::MAX as u64) as i64)
+        .bind(d.reason.as_str())
+        .bind(false)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use licmon_core::snapshot::FeatureUsage;
+
+    use super::*;
+
+    fn snapshot(minute: u32, counts: &[(&str, Option<&str>, Option<u64>)]) -> Snapshot {
+        Snapshot {
+            taken_at: Utc.with_ymd_and_hms(2026, 3, 2, 10, minute, 0).unwrap(),
+            nodes: Vec::new(),
+            daemons: Vec::new(),
+            features: counts
+                .iter()
+                .map(|&(name, vendor, denied_total)| FeatureUsage {
+                    name: name.to_string(),
+                    vendor: vendor.map(str::to_string),
+                    issued: Some(4),
+                    in_use: 4,
+                    reserved: 0,
+                    borrowed: 0,
+                    queued: 0,
+                    uncounted: false,
+                    pools: Vec::new(),
+                    denied_total,
+                })
+                .collect(),
+            checkouts: Vec::new(),
+        }
+    }
+
+    fn counts(found: &[CountedDenials]) -> Vec<(&str, u64)> {
+        found
+            .iter()
+            .map(|d| (d.feature.as_str(), d.count))
+            .collect()
+    }
+
+    #[test]
+    fn the_growth_of_a_count_between_polls_is_that_many_denials() {
+        let first = snapshot(0, &[("solver", None, Some(5)), ("mesher", None, Some(2))]);
+        // The first poll only sets the baseline: its counts cover an unknown time.
+        assert_eq!(counted_denials(None, &first), []);
+        let second = snapshot(2, &[("solver", None, Some(8)), ("mesher", None, Some(2))]);
+        let found = counted_denials(Some(&first), &second);
+        assert_eq!(counts(&found), [("solver", 3)]);
+        assert_eq!(
+            found[0].reason,
+            "counted by the license server since the poll at 2026-03-02 10:00:00 UTC; the count names no user or host"
+        );
+    }
+
+    #[test]
+    fn a_count_that_went_down_was_reset_and_counts_whole() {
+        let before = snapshot(0, &[("solver", None, Some(12))]);
+        let after = snapshot(2, &[("solver", None, Some(3))]);
+        let found = counted_denials(Some(&before), &after);
+        assert_eq!(counts(&found), [("solver", 3)]);
+        assert!(
+            found[0].reason.contains("its count went from 12 to 3"),
+            "{}",
+            found[0].reason
+        );
+        // Reset to zero: nothing refused since.
+        let zero = snapshot(4, &[("solver", None, Some(0))]);
+        assert_eq!(counted_denials(Some(&after), &zero), []);
+    }
+
+    #[test]
+    fn only_a_feature_counted_in_both_polls_by_the_same_vendor_adds_denials() {
+        let before = snapshot(
+            0,
+            &[
+                ("solver", Some("acme"), Some(1)),
+                ("viewer", None, None),
+                ("gone", None, Some(1)),
+            ],
+        );
+        let after = snapshot(
+            2,
+            &[
+                // Another vendor's feature of the same name is another feature.
+                ("solver", Some("other"), Some(9)),
+                ("solver", Some("acme"), Some(2)),
+                // A count that appears only now is a baseline.
+                ("viewer", None, Some(4)),
+                ("new", None, Some(7)),
+                ("nocount", None, None),
+            ],
+        );
+        assert_eq!(
+            counts(&counted_denials(Some(&before), &after)),
+            [("solver", 1)]
+        );
+    }
+}
