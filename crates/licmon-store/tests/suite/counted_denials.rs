@@ -5,10 +5,43 @@ use licmon_store::*;
 
 use super::{settings, snapshot, t};
 
-fn counted(at: i64, denied_total: Option<u64>) -> licmon_core::snapshot::Snapshot {
+/// A counted denial as listed: (at, source, feature, user, host, count, retry).
+type Row = (
+    chrono::DateTime<chrono::Utc>,
+    String,
+    String,
+    String,
+    String,
+    u64,
+    bool,
+);
+
+/// What a counted denial of `solver` looks like: no user or host, not a retry.
+fn row(at: i64, count: u64) -> Row {
+    let (source, feature) = ("remote".to_string(), "solver".to_string());
+    (
+        t(at),
+        source,
+        feature,
+        String::new(),
+        String::new(),
+        count,
+        false,
+    )
+}
+
+async fn poll(store: &SqlStore, id: i64, at: i64, denied_total: Option<u64>) {
     let mut s = snapshot(at, Vec::new());
     s.features[0].denied_total = denied_total;
-    s
+    store.record_poll_success(id, &s).await.unwrap();
+}
+
+async fn rows(store: &SqlStore, id: i64) -> Vec<Row> {
+    let found = store.denials(id, &DenialQuery::default()).await.unwrap();
+    found
+        .into_iter()
+        .map(|d| (d.at, d.source, d.feature, d.user, d.host, d.count, d.retry))
+        .collect()
 }
 
 pub async fn counted_denials_of_polls_become_denials(store: &SqlStore) {
@@ -16,44 +49,13 @@ pub async fn counted_denials_of_polls_become_denials(store: &SqlStore) {
         .create_server(&settings("lmx", "6200@lmx1"), t(0))
         .await
         .unwrap();
-    let denials = || async {
-        store
-            .denials(s.id, &DenialQuery::default())
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|d| (d.at, d.source, d.feature, d.user, d.host, d.count, d.retry))
-            .collect::<Vec<_>>()
-    };
     // The first count is a baseline; an unchanged one adds nothing.
-    store
-        .record_poll_success(s.id, &counted(0, Some(4)))
-        .await
-        .unwrap();
-    store
-        .record_poll_success(s.id, &counted(60, Some(4)))
-        .await
-        .unwrap();
-    assert_eq!(denials().await, []);
+    poll(store, s.id, 0, Some(4)).await;
+    poll(store, s.id, 60, Some(4)).await;
+    assert_eq!(rows(store, s.id).await, []);
     // Two more refused requests by the next poll.
-    store
-        .record_poll_success(s.id, &counted(120, Some(6)))
-        .await
-        .unwrap();
-    let remote = || "remote".to_string();
-    let solver = || "solver".to_string();
-    assert_eq!(
-        denials().await,
-        [(
-            t(120),
-            remote(),
-            solver(),
-            String::new(),
-            String::new(),
-            2,
-            false
-        )]
-    );
+    poll(store, s.id, 120, Some(6)).await;
+    assert_eq!(rows(store, s.id).await, [row(120, 2)]);
     let stored = store.denials(s.id, &DenialQuery::default()).await.unwrap();
     assert_eq!(
         stored[0].reason.as_deref(),
@@ -68,42 +70,11 @@ pub async fn counted_denials_of_polls_become_denials(store: &SqlStore) {
         .record_poll_failure(s.id, t(180), "server down: connection refused")
         .await
         .unwrap();
-    store
-        .record_poll_success(s.id, &counted(240, Some(1)))
-        .await
-        .unwrap();
+    poll(store, s.id, 240, Some(1)).await;
     // A poll without a count, then with one again: a new baseline, nothing invented.
-    store
-        .record_poll_success(s.id, &counted(300, None))
-        .await
-        .unwrap();
-    store
-        .record_poll_success(s.id, &counted(360, Some(9)))
-        .await
-        .unwrap();
-    assert_eq!(
-        denials().await,
-        [
-            (
-                t(120),
-                remote(),
-                solver(),
-                String::new(),
-                String::new(),
-                2,
-                false
-            ),
-            (
-                t(240),
-                remote(),
-                solver(),
-                String::new(),
-                String::new(),
-                1,
-                false
-            ),
-        ]
-    );
+    poll(store, s.id, 300, None).await;
+    poll(store, s.id, 360, Some(9)).await;
+    assert_eq!(rows(store, s.id).await, [row(120, 2), row(240, 1)]);
     // They are true denials to the alert rules.
     assert_eq!(
         store.true_denials_since(t(0)).await.unwrap(),
