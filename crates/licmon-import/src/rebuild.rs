@@ -102,6 +102,18 @@ fn session_key(e: &EventRef<'_>) -> SessionKey {
     (e.feature.to_owned(), e.user.to_owned(), e.host.to_owned())
 }
 
+/// The stored reason of a denial. A request for a feature (or a version, or a key) the server
+/// does not serve — FlexNet `UNSUPPORTED` — is a denial too, and says so: a client that tries
+/// several license sources logs one before the OUT it gets elsewhere (a retry), and one that
+/// never gets a license tells the administrator what users ask for and nobody bought.
+fn denial_reason(e: &EventRef<'_>) -> Option<String> {
+    match (e.kind, e.reason) {
+        (EventKind::Unsupported, Some(reason)) => Some(format!("unsupported: {reason}")),
+        (EventKind::Unsupported, None) => Some("unsupported".to_string()),
+        (_, reason) => reason.map(str::to_owned),
+    }
+}
+
 fn user_key(feature: &str, user: &str) -> UserKey {
     let mut h = Fx::default();
     feature.hash(&mut h);
@@ -245,9 +257,10 @@ impl Rebuilder {
         match e.kind {
             EventKind::Out => self.out(e, totals),
             EventKind::In => self.checkin(e, totals, line),
-            EventKind::Denied => self.denied(e, totals),
+            EventKind::Denied | EventKind::Unsupported => self.denied(e, totals),
             EventKind::Start | EventKind::Shutdown => self.close_all(e.time, totals),
-            EventKind::Queued | EventKind::Dequeued | EventKind::Unsupported => {}
+            // A queued request ends in an OUT (or nothing): the wait is not a denial.
+            EventKind::Queued | EventKind::Dequeued => {}
         }
         self.since_sweep += 1;
         if self.since_sweep >= SWEEP_EVERY {
@@ -385,7 +398,7 @@ impl Rebuilder {
                 user: e.user.to_owned(),
                 host: e.host.to_owned(),
                 count: e.count,
-                reason: e.reason.map(str::to_owned),
+                reason: denial_reason(&e),
                 retry,
             }),
         });

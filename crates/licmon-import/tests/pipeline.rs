@@ -114,6 +114,7 @@ both_backends!(
     a_file_imported_in_pieces_equals_one_clean_import,
     rlm_report_log_pipeline,
     lmx_log_pipeline,
+    unsupported_requests_are_denials_that_say_so,
     csv_pipeline_and_the_denial_window_edges,
     a_changed_head_is_a_new_file,
     bad_files_fail_with_file_and_line_and_keep_earlier_data,
@@ -437,12 +438,14 @@ async fn fixture_pipeline(db: &Db, kind: &str, format: LogFormat, name: &str) {
     assert_eq!(summary.format, format.name());
     assert_eq!(summary.run.event_count(), events.len() as u64);
     assert_eq!(summary.run.sessions, count(EventKind::Out));
-    assert_eq!(summary.run.denials, count(EventKind::Denied));
+    // A request for a feature the server does not serve (UNSUPPORTED) is a denial too.
+    let refused = count(EventKind::Denied) + count(EventKind::Unsupported);
+    assert_eq!(summary.run.denials, refused);
     let stored = sessions(db, &s).await;
     assert_eq!(stored.len() as u64, count(EventKind::Out));
     let closed = stored.iter().filter(|x| x.ended_at.is_some()).count() as u64;
     assert_eq!(closed, summary.run.sessions_closed);
-    assert_eq!(denials(db, &s).await.len() as u64, count(EventKind::Denied));
+    assert_eq!(denials(db, &s).await.len() as u64, refused);
     assert!(
         import(&importer(db, 5), &s, &path)
             .await
@@ -454,6 +457,51 @@ async fn fixture_pipeline(db: &Db, kind: &str, format: LogFormat, name: &str) {
 
 async fn rlm_report_log_pipeline(db: &Db) {
     fixture_pipeline(db, "rlm", LogFormat::RlmReportlog, "rlm-reportlog-std.log").await;
+}
+
+/// shared/fixtures/flexlm-debuglog/…MLM-unsupported-excerpt.log: MATLAB clients asking for a
+/// license key the server does not have (UNSUPPORTED), then checking out MATLAB seconds later.
+async fn unsupported_requests_are_denials_that_say_so(db: &Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = server(db, "mlm", "flexnet", true).await;
+    let name = "Stats_Logs_FlexLM-matlab-MLM-unsupported-excerpt.log";
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/flexlm-debuglog")
+        .join(name);
+    let text = std::fs::read(&source).unwrap_or_else(|e| panic!("{}: {e}", source.display()));
+    let path = write(dir.path(), name, &text);
+    let summary = import(&importer(db, 7), &s, &path).await.unwrap();
+    assert_eq!(summary.run.events.get("unsupported"), Some(&4));
+    assert_eq!(summary.run.denials, 4);
+    let at = |h, m, sec| Utc.with_ymd_and_hms(2022, 6, 9, h, m, sec).unwrap();
+    let got: Vec<_> = denials(db, &s)
+        .await
+        .into_iter()
+        .map(|d| (d.at, d.feature, d.user, d.host, d.reason, d.retry))
+        .collect();
+    let reason = || Some("unsupported: No such feature exists. (-5,346)".to_string());
+    let row = |at, user: &str, host: &str, retry| {
+        let feature = "MATLAB".to_string();
+        (
+            at,
+            feature,
+            user.to_string(),
+            host.to_string(),
+            reason(),
+            retry,
+        )
+    };
+    // The default window counts a checkout from 5 s before to 2 s after as a retry: only
+    // mateo's OUT came soon enough (2 s); the others came 3–4 s later.
+    assert_eq!(
+        got,
+        [
+            row(at(10, 25, 38), "Pablo", "DESKTOP-PV69PK5", false),
+            row(at(10, 26, 26), "alu-escuela", "LIBRE-03", false),
+            row(at(10, 29, 9), "SATCOM1", "SATCOM-02", false),
+            row(at(10, 30, 53), "mateo", "mateo-PC", true),
+        ]
+    );
 }
 
 async fn lmx_log_pipeline(db: &Db) {
