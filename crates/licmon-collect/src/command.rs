@@ -235,21 +235,7 @@ mod tests {
         }
         .validate()
         .unwrap();
-        LicenseServer {
-            id: 1,
-            name: s.name,
-            kind: s.kind,
-            vendor: s.vendor,
-            address: s.address,
-            description: s.description,
-            time_zone: s.time_zone,
-            query_interval_secs: s.query_interval_secs,
-            utility_path: s.utility_path,
-            data_sources: s.data_sources,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-            verify_requested_at: None,
-        }
+        LicenseServer::from_settings(1, s, Utc::now())
     }
 
     #[test]

@@ -414,21 +414,7 @@ mod tests {
         .validate()
         .unwrap();
         let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        LicenseServer {
-            id: 1,
-            name: settings.name,
-            kind: settings.kind,
-            vendor: settings.vendor,
-            address: settings.address,
-            description: settings.description,
-            time_zone: settings.time_zone,
-            query_interval_secs: settings.query_interval_secs,
-            utility_path: settings.utility_path,
-            data_sources: settings.data_sources,
-            created_at: t0,
-            updated_at: t0,
-            verify_requested_at: None,
-        }
+        LicenseServer::from_settings(1, settings, t0)
     }
 
     fn at(secs: i64) -> DateTime<Utc> {

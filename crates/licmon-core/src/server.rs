@@ -73,6 +73,30 @@ pub struct LicenseServer {
 }
 
 impl LicenseServer {
+    /// The server `settings` describe, as stored with `id` at `created_at` (what the store
+    /// returns for a new server; tests build servers without a store with it).
+    pub fn from_settings(
+        id: ServerId,
+        settings: ServerSettings,
+        created_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            name: settings.name,
+            kind: settings.kind,
+            vendor: settings.vendor,
+            address: settings.address,
+            description: settings.description,
+            time_zone: settings.time_zone,
+            query_interval_secs: settings.query_interval_secs,
+            utility_path: settings.utility_path,
+            data_sources: settings.data_sources,
+            created_at,
+            updated_at: created_at,
+            verify_requested_at: None,
+        }
+    }
+
     pub fn is_triad(&self) -> bool {
         self.address.as_ref().is_some_and(ServerAddress::is_triad)
     }

@@ -14,6 +14,7 @@ mod cluster_page;
 mod error;
 pub mod metrics;
 mod pages;
+pub mod report;
 mod state;
 pub mod tls;
 

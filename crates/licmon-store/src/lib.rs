@@ -24,6 +24,7 @@ mod monitor;
 mod overview;
 mod pg_copy;
 mod preferences;
+mod report_totals;
 mod rows;
 mod servers;
 mod session_totals;
@@ -58,6 +59,7 @@ pub use leases::{
 pub use metrics::{DenialTotal, ImportTotal, MetricsStore};
 pub use overview::{ServerOverview, StatusSettings, overviews};
 pub use preferences::{ANONYMOUS_USER, PreferenceStore};
+pub use report_totals::{FeatureDenials, ReportTotals};
 pub use session_totals::{SessionTotal, SessionTotals, TotalsBy};
 pub use traits::*;
 pub use url::{Backend, DatabaseUrl, redact};

@@ -1,5 +1,5 @@
-//! Sessions summed per user or per host ([`SessionTotals`]): what the server page's Users and
-//! Hosts tabs show. Durations are clipped to the range asked for; open sessions count up to
+//! Sessions summed per user, host or feature ([`SessionTotals`]): what the server page's Users
+//! and Hosts tabs and the feature usage report show. Durations are clipped to the range asked for; open sessions count up to
 //! `now`.
 
 use async_trait::async_trait;
@@ -16,6 +16,7 @@ use crate::{SqlStore, StoreResult};
 pub enum TotalsBy {
     User,
     Host,
+    Feature,
 }
 
 impl TotalsBy {
@@ -23,6 +24,7 @@ impl TotalsBy {
         match self {
             TotalsBy::User => "user_name",
             TotalsBy::Host => "host",
+            TotalsBy::Feature => "feature",
         }
     }
 }
@@ -30,10 +32,12 @@ impl TotalsBy {
 /// One user's (or host's) sessions in a range.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SessionTotal {
-    /// The user name or host name.
+    /// The user, host or feature name.
     pub name: String,
     /// Sessions that overlap the range.
     pub sessions: u64,
+    /// Distinct users among them.
+    pub users: u64,
     /// Of those, still open.
     pub open: u64,
     /// Session time inside the range, in hours (a session of 2 licenses for 1 h counts 1 h).
@@ -74,7 +78,7 @@ impl SessionTotals for SqlStore {
                         - CASE WHEN started_at < $2 THEN $2 ELSE started_at END)";
         let column = by.column();
         let sql = format!(
-            "SELECT {column} AS name, COUNT(*) AS sessions, \
+            "SELECT {column} AS name, COUNT(*) AS sessions, COUNT(DISTINCT user_name) AS users, \
              SUM(CASE WHEN ended_at IS NULL THEN 1 ELSE 0 END) AS open_sessions, \
              CAST(SUM(CASE WHEN {clipped} > 0 THEN {clipped} ELSE 0 END) AS BIGINT) AS ms, \
              CAST(SUM(CASE WHEN {clipped} > 0 THEN {clipped} * count ELSE 0 END) AS BIGINT) AS license_ms, \
@@ -95,6 +99,7 @@ impl SessionTotals for SqlStore {
                 Ok(SessionTotal {
                     name: row.try_get("name")?,
                     sessions: get_u64(row, "sessions")?,
+                    users: get_u64(row, "users")?,
                     open: get_u64(row, "open_sessions")?,
                     hours: get_u64(row, "ms")? as f64 / HOUR_MS,
                     license_hours: get_u64(row, "license_ms")? as f64 / HOUR_MS,

@@ -10,6 +10,7 @@ mod history;
 pub mod imports;
 pub mod openapi;
 pub mod paging;
+pub mod reports;
 mod servers;
 pub mod totals;
 pub mod views;
@@ -44,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cluster", get(cluster::cluster))
         .merge(accounts_routes())
         .merge(totals::routes())
+        .merge(reports::routes())
         .merge(imports::routes())
         .merge(agent::routes())
         .fallback(not_found)

@@ -6,7 +6,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, agent, capacity, cluster, history, imports, servers, totals};
+use super::{accounts, agent, capacity, cluster, history, imports, reports, servers, totals};
 use crate::alerts::api as alerts;
 
 #[derive(OpenApi)]
@@ -24,6 +24,7 @@ use crate::alerts::api as alerts;
         accounts::create_user, accounts::update_user, accounts::delete_user,
         accounts::list_tokens, accounts::create_token, accounts::revoke_token,
         totals::utilisation_all, totals::users, totals::hosts, capacity::capacity, cluster::cluster,
+        reports::feature_usage,
         agent::get_config, agent::post_reports, agent::list_agents, agent::delete_agent,
         agent::list_apps, agent::create_app, agent::get_app, agent::replace_app, agent::delete_app,
         imports::upload, imports::list_imports, imports::denials,

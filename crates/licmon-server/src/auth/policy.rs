@@ -79,6 +79,8 @@ pub const USER_READABLE: &[&str] = &[
     "/servers/{server}/**",
     "/api/v1/me",
     "/api/v1/utilisation",
+    "/reports",
+    "/api/v1/reports/**",
     "/preferences/**",
     "/api/v1/license-servers",
     "/api/v1/license-servers/{server}",

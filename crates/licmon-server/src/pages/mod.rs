@@ -7,6 +7,7 @@ mod admin_servers;
 mod dashboard;
 mod events;
 mod preferences;
+mod reports;
 mod server;
 mod server_tabs;
 mod viewer;
@@ -50,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/servers/{id}/verify", post(admin_servers::verify))
         .route("/admin/servers/{id}/sources", post(admin_servers::switch))
         .route("/admin/events", get(events::event_log))
+        .route("/reports", get(reports::feature_usage))
         .route(
             "/preferences/visibility",
             get(preferences::visibility).post(preferences::save_visibility),

@@ -125,21 +125,7 @@ mod tests {
         .validate()
         .unwrap();
         let t = chrono::DateTime::from_timestamp(0, 0).unwrap();
-        LicenseServer {
-            id: 1,
-            name: s.name,
-            kind: s.kind,
-            vendor: s.vendor,
-            address: s.address,
-            description: s.description,
-            time_zone: s.time_zone,
-            query_interval_secs: s.query_interval_secs,
-            utility_path: s.utility_path,
-            data_sources: s.data_sources,
-            created_at: t,
-            updated_at: t,
-            verify_requested_at: None,
-        }
+        LicenseServer::from_settings(1, s, t)
     }
 
     fn crossed(s: &LicenseServer) -> Vec<&'static str> {

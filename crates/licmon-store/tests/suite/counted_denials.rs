@@ -81,3 +81,25 @@ pub async fn counted_denials_of_polls_become_denials(store: &SqlStore) {
         vec![(s.id, 3)]
     );
 }
+
+pub async fn denials_per_feature_in_a_range(store: &SqlStore) {
+    let s = store
+        .create_server(&settings("lmx", "6200@lmx1"), t(0))
+        .await
+        .unwrap();
+    // Counted denials of solver: 2 at t=120, 1 at t=240.
+    poll(store, s.id, 0, Some(4)).await;
+    poll(store, s.id, 120, Some(6)).await;
+    poll(store, s.id, 240, Some(7)).await;
+    let totals =
+        |from, to| async move { store.feature_denials(s.id, t(from), t(to)).await.unwrap() };
+    let solver = |denials, true_denials| FeatureDenials {
+        feature: "solver".to_string(),
+        denials,
+        true_denials,
+    };
+    assert_eq!(totals(0, 300).await, [solver(3, 3)]);
+    // The range is [from, to): the denials at 240 are out of [0, 240).
+    assert_eq!(totals(0, 240).await, [solver(2, 2)]);
+    assert_eq!(totals(241, 300).await, []);
+}

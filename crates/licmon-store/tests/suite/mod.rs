@@ -47,7 +47,8 @@ macro_rules! backend_tests {
             import_batches_commit_sessions_denials_and_checkpoint,
             a_second_importer_of_the_same_server_conflicts_and_writes_nothing,
             import_runs_are_listed_newest_first, usage_history_from_imported_sessions,
-            imported_names_keep_every_character, counted_denials_of_polls_become_denials);
+            imported_names_keep_every_character, counted_denials_of_polls_become_denials,
+            denials_per_feature_in_a_range);
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
         $(

@@ -95,8 +95,23 @@ pub async fn session_totals_per_user_and_host(store: &SqlStore) {
         .await
         .unwrap();
     let ws1 = hosts.iter().find(|h| h.name == "ws1").unwrap();
-    assert_eq!(ws1.sessions, 2);
+    assert_eq!((ws1.sessions, ws1.users), (2, 2));
     assert!((ws1.hours - 3.0).abs() < 1e-9, "{hosts:?}");
+
+    // Per feature: solver had two users (ana 2 licenses × 2 h, bo 1 × 1 h), pre one.
+    let features = store
+        .session_totals(s.id, TotalsBy::Feature, t(-86_400), now, now)
+        .await
+        .unwrap();
+    let summary: Vec<(&str, u64, u64, u64)> = features
+        .iter()
+        .map(|f| (f.name.as_str(), f.sessions, f.users, f.open))
+        .collect();
+    assert_eq!(summary, [("solver", 2, 2, 1), ("pre", 1, 1, 1)]);
+    assert!(
+        (features[0].license_hours - 5.0).abs() < 1e-9,
+        "{features:?}"
+    );
 
     // Clipped to the range: from t=1800 to t=5400 ana has 2 × 1 h, bo half an hour.
     let clipped = store
