@@ -502,8 +502,58 @@ fn the_web_ui_in_chromium() {
     assert!(names.contains(&"sim-ansys-fluent".to_string()), "{names:?}");
     assert!(b.page_text().contains("1 hidden"));
 
-    // Usable from 1024 px: nothing wider than the window.
+    // Reports › Feature usage: the hidden plm-logs chosen on its own shows its imported
+    // session (ana, nx_cad 08:00–09:30 on 2 Nov: 1.5 license hours); all shown servers leave it
+    // out and say so.
+    b.goto(&format!(
+        "{base}/reports?from=2026-11-02&to=2026-11-02&server={logs_id}"
+    ));
+    b.wait("#feature-usage", Duration::from_secs(10));
+    let cells = b.script(
+        "return Array.from(document.querySelectorAll('#feature-usage tbody tr'),          r => Array.from(r.cells, c => c.textContent.trim()));",
+        json!([]),
+    );
+    let row = &cells[0];
+    assert_eq!(cells.as_array().unwrap().len(), 1, "{cells}");
+    assert_eq!(
+        (&row[0], &row[1], &row[9], &row[10], &row[11]),
+        (
+            &json!("plm-logs"),
+            &json!("nx_cad"),
+            &json!("1"),
+            &json!("1"),
+            &json!("1.5")
+        ),
+        "{cells}"
+    );
+    b.click(&b.wait("a[data-nav='/reports']", Duration::from_secs(5)));
+    b.wait("#feature-usage", Duration::from_secs(10));
+    let servers = b.script(
+        "return Array.from(document.querySelectorAll('#feature-usage tbody tr'),          r => r.cells[0].textContent.trim());",
+        json!([]),
+    );
+    let servers: Vec<&str> = servers
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert!(servers.contains(&"sim-ansys-fluent"), "{servers:?}");
+    assert!(!servers.contains(&"plm-logs"), "{servers:?}");
+    assert!(b.page_text().contains("1 server(s) you hide are left out"));
+
+    // Usable from 1024 px: nothing wider than the window, the widest page included.
     b.resize(1024, 768);
+    let overflow = b.script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+        json!([]),
+    );
+    assert!(
+        overflow.as_i64().unwrap() <= 0,
+        "reports: horizontal overflow {overflow}"
+    );
+    b.goto(&format!("{base}/"));
+    b.wait("#servers", Duration::from_secs(10));
     let overflow = b.script(
         "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
         json!([]),
