@@ -63,6 +63,22 @@ fn input(name: &str, kind: &str, address: &str) -> licmon_core::server::ServerSe
     .unwrap()
 }
 
+/// Both of ansys's seats in use at 10:00, then bo leaves; ana stays past 12:00. The 11:10
+/// poll changes nothing.
+async fn poll_ansys(store: &licmon_store::SqlStore, id: i64) {
+    let polls: [(DateTime<Utc>, &[&str]); 3] = [
+        (at(10, 0), &["ana", "bo"]),
+        (at(10, 30), &["ana"]),
+        (at(11, 10), &["ana"]),
+    ];
+    for (time, users) in polls {
+        store
+            .record_poll_success(id, &snapshot(time, users, None))
+            .await
+            .unwrap();
+    }
+}
+
 #[tokio::test]
 async fn the_feature_usage_report_from_real_polls() {
     let s = start().await;
@@ -78,15 +94,7 @@ async fn the_feature_usage_report_from_real_polls() {
         .create_server(&input("altair", "lmx", "6200@lmx1"), at(0, 0))
         .await
         .unwrap();
-    // ansys: both seats in use at 10:00, then bo leaves; ana stays until after the range.
-    for (time, users) in [
-        (at(10, 0), &["ana", "bo"][..]),
-        (at(10, 30), &["ana"][..]),
-        (at(11, 10), &["ana"][..]),
-    ] {
-        let snap = snapshot(time, users, None);
-        s.store.record_poll_success(ansys.id, &snap).await.unwrap();
-    }
+    poll_ansys(&s.store, ansys.id).await;
     // altair: its utility counts refused requests, 4 then 7: 3 denials at 11:00.
     for (time, count) in [(at(10, 0), 4), (at(11, 0), 7)] {
         let snap = snapshot(time, &[], Some(count));
@@ -230,5 +238,62 @@ async fn the_feature_usage_report_from_real_polls() {
         "{}",
         bad.body
     );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn change_points_are_the_finest_history() {
+    let s = start().await;
+    let token = s.admin_token().await;
+    let ansys = s
+        .store
+        .create_server(&input("ansys", "flexnet", "1055@lic1"), at(0, 0))
+        .await
+        .unwrap();
+    poll_ansys(&s.store, ansys.id).await;
+    let path = |query: &str| format!("/api/v1/license-servers/{}/usage-changes?{query}", ansys.id);
+    let r = s
+        .with_token(
+            &token,
+            "GET",
+            &path("from=2026-03-02T00:00:00Z&to=2026-03-03T00:00:00Z&feature=solver"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The 11:10 poll changed nothing: no point.
+    let change = |time: &str, in_use: u64| {
+        json!({"feature": "solver", "at": time, "issued": 2, "in_use": in_use,
+               "reserved": 0, "borrowed": 0, "queued": 0})
+    };
+    assert_eq!(
+        r.json(),
+        json!([
+            change("2026-03-02T10:00:00Z", 2),
+            change("2026-03-02T10:30:00Z", 1)
+        ])
+    );
+    let r = s
+        .with_token(
+            &token,
+            "GET",
+            &path("from=2026-01-01T00:00:00Z&to=2026-03-03T00:00:00Z"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.json()["error"],
+        "at most 31 days of change points at once; usage-history covers longer ranges"
+    );
+    let r = s
+        .with_token(
+            &token,
+            "GET",
+            "/api/v1/license-servers/999/usage-changes",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 404);
     s.stop().await;
 }

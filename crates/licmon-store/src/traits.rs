@@ -139,8 +139,8 @@ pub struct UsagePoint {
     pub imported: bool,
 }
 
-/// One change of a feature's counts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One change of a feature's counts: the counts from `at` until the feature's next change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FeatureChange {
     pub feature: String,
     pub at: DateTime<Utc>,

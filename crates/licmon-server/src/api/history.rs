@@ -5,7 +5,9 @@ use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Duration, Utc};
 use licmon_core::snapshot::Snapshot;
 use licmon_core::{DataSource, ServerId};
-use licmon_store::{Granularity, LoggedEvent, SessionQuery, SessionRecord, UsagePoint};
+use licmon_store::{
+    FeatureChange, Granularity, LoggedEvent, SessionQuery, SessionRecord, UsagePoint,
+};
 use serde::Deserialize;
 
 use crate::{ApiError, AppState};
@@ -127,6 +129,48 @@ pub async fn usage_history(
         state
             .store
             .usage(id, granularity, p.feature.as_deref(), from, to)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ChangeParams {
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    feature: Option<String>,
+}
+
+/// The longest range of change points one request returns: a busy site changes every poll.
+const MAX_CHANGE_DAYS: i64 = 31;
+
+#[utoipa::path(get, path = "/api/v1/license-servers/{id}/usage-changes", tag = "usage",
+    params(("id" = i64, Path, description = "license-server id"),
+        ("from" = Option<String>, Query, description = "RFC 3339 (default: a day before `to`)"),
+        ("to" = Option<String>, Query, description = "RFC 3339 (default: now)"),
+        ("feature" = Option<String>, Query, description = "only this feature")),
+    responses((status = 200, description = "every change of a feature's issued, in use, reserved, borrowed and queued counts seen by polls, oldest first: the finest history there is", body = [FeatureChange]),
+        (status = 400, description = "`from` is not before `to`, or the range is over 31 days", body = super::openapi::ErrorBody),
+        (status = 404, description = "no such server", body = super::openapi::ErrorBody)))]
+pub async fn usage_changes(
+    State(state): State<AppState>,
+    Path(id): Path<ServerId>,
+    Query(p): Query<ChangeParams>,
+) -> Result<Json<Vec<FeatureChange>>, ApiError> {
+    server_or_404(&state, id).await?;
+    let to = p.to.unwrap_or_else(|| state.clock.now());
+    let from = p.from.unwrap_or(to - Duration::days(1));
+    if from >= to {
+        return Err(ApiError::BadRequest("`from` must be before `to`".into()));
+    }
+    if to - from > Duration::days(MAX_CHANGE_DAYS) {
+        return Err(ApiError::BadRequest(format!(
+            "at most {MAX_CHANGE_DAYS} days of change points at once; usage-history covers longer ranges"
+        )));
+    }
+    Ok(Json(
+        state
+            .store
+            .feature_changes(id, p.feature.as_deref(), from, to)
             .await?,
     ))
 }

@@ -41,6 +41,10 @@ pub fn routes() -> Router<AppState> {
             "/license-servers/{id}/usage-history",
             get(history::usage_history),
         )
+        .route(
+            "/license-servers/{id}/usage-changes",
+            get(history::usage_changes),
+        )
         .route("/events", get(history::events))
         .route("/cluster", get(cluster::cluster))
         .merge(accounts_routes())

@@ -19,7 +19,7 @@ use crate::alerts::api as alerts;
     ),
     paths(
         servers::list, servers::get_one, servers::create, servers::replace, servers::delete,
-        servers::verify, history::current_usage, history::sessions, history::usage_history,
+        servers::verify, history::current_usage, history::sessions, history::usage_history, history::usage_changes,
         history::events, accounts::me, accounts::list_users, accounts::get_user,
         accounts::create_user, accounts::update_user, accounts::delete_user,
         accounts::list_tokens, accounts::create_token, accounts::revoke_token,
