@@ -58,6 +58,14 @@ pub struct Checkout {
     pub borrowed: bool,
     pub queued: bool,
     pub handle: Option<String>,
+    /// The client's IP address where the utility shows one (LM-X, custom XML).
+    #[serde(default)]
+    pub ip: Option<String>,
+    /// When a borrowed (or lingering) license comes back to the server, where the utility
+    /// says (FlexNet's linger, custom XML's `borrow-expires`). Not part of [`Checkout::key`]:
+    /// a renewed borrow is the same session with a later expiry.
+    #[serde(default)]
+    pub borrow_expires: Option<DateTime<Utc>>,
 }
 
 impl Checkout {

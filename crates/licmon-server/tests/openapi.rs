@@ -174,6 +174,8 @@ fn snapshot(at: chrono::DateTime<Utc>, start: chrono::DateTime<Utc>) -> Snapshot
             borrowed: false,
             queued: false,
             handle: None,
+            ip: None,
+            borrow_expires: None,
         }],
     }
 }

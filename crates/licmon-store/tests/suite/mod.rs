@@ -22,6 +22,8 @@ mod imports;
 pub use imports::*;
 mod imported_usage;
 pub use imported_usage::*;
+mod borrows;
+pub use borrows::*;
 
 #[macro_export]
 macro_rules! backend_tests {
@@ -46,6 +48,9 @@ macro_rules! backend_tests {
             a_second_importer_of_the_same_server_conflicts_and_writes_nothing,
             import_runs_are_listed_newest_first, usage_history_from_imported_sessions,
             imported_names_keep_every_character);
+        $crate::backend_tests!(@cases $open;
+            a_polled_borrow_keeps_its_ip_and_expiry_and_a_renewal_moves_it,
+            imported_sessions_have_no_ip_or_borrow_expiry);
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
         $(
@@ -88,6 +93,8 @@ fn checkout(feature: &str, user: &str, start: i64) -> Checkout {
         borrowed: false,
         queued: false,
         handle: None,
+        ip: None,
+        borrow_expires: None,
     }
 }
 
