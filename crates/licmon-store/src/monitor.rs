@@ -277,8 +277,9 @@ type Details = (Option<String>, Option<i64>);
 
 /// What to store for a session that is still open, if it changed. A value the poll shows
 /// replaces the stored one (a renewed borrow moves its expiry); a poll that shows none keeps
-/// the stored one, so that one output without it (a start time FlexNet could not resolve, the
-/// text instead of the XML form of LM-X) does not erase what an earlier poll said.
+/// the stored one, so that one output without it (FlexNet's expiry needs a start time it could
+/// resolve) does not erase what an earlier poll said. Sessions opened before migration 0009
+/// get their values from the first poll after it.
 fn refreshed_details(stored: Details, checkout: &Checkout) -> Option<Details> {
     let ip = checkout.ip.clone().or_else(|| stored.0.clone());
     let expires = checkout.borrow_expires.map(millis).or(stored.1);
