@@ -95,6 +95,8 @@ pub fn snapshot(report: &StatusReport, taken_at: DateTime<Utc>) -> Snapshot {
                 borrowed: s.borrowed,
                 queued: s.queued,
                 handle: s.handle.clone(),
+                ip: s.ip.clone(),
+                borrow_expires: s.expires,
             })
             .collect(),
     }

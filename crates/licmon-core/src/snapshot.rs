@@ -51,18 +51,31 @@ pub struct FeatureUsage {
 
 /// One checkout seen in a snapshot. Two checkouts are the same session when their
 /// [`Checkout::key`] is equal in consecutive snapshots.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Checkout {
     pub feature: String,
     pub user: String,
     pub host: String,
+    /// X display or terminal, where the utility shows one.
     pub display: Option<String>,
     pub count: u64,
     pub version: Option<String>,
+    /// Checkout time (UTC).
     pub start: Option<DateTime<Utc>>,
+    /// A borrowed (roaming, commuter) or lingering license.
     pub borrowed: bool,
+    /// A queued request, not a checkout.
     pub queued: bool,
+    /// The utility's handle for the checkout.
     pub handle: Option<String>,
+    /// The client's IP address where the utility shows one (LM-X, custom XML).
+    #[serde(default)]
+    pub ip: Option<String>,
+    /// When a borrowed (or lingering) license comes back to the server, where the utility
+    /// says (FlexNet's linger, custom XML's `borrow-expires`). Not part of [`Checkout::key`]:
+    /// a renewed borrow is the same session with a later expiry.
+    #[serde(default)]
+    pub borrow_expires: Option<DateTime<Utc>>,
 }
 
 impl Checkout {

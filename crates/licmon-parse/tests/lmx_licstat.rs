@@ -265,6 +265,38 @@ fn unknown_text_lines_are_reported_and_the_rest_kept() {
     assert!(r.sessions[0].borrowed);
 }
 
+#[test]
+fn xml_borrow_expire_time_marks_a_borrow_and_its_return() {
+    let xml = "<LM-X>\n<LICENSE_PATH HOST=\"6200@h\" STATUS=\"SUCCESS\">\n\
+        <FEATURE NAME=\"F\" VERSION=\"1.0\" USED_LICENSES=\"3\" TOTAL_LICENSES=\"5\">\n\
+        <USER NAME=\"u\" HOST=\"h1\" IP=\"10.1.2.3\" USED_LICENSES=\"2\" CHECKOUT_TIME=\"2022-02-18 09:26\" BORROW_EXPIRE_TIME=\"2022-02-25 18:00\"/>\n\
+        <USER NAME=\"v\" HOST=\"h2\" USED_LICENSES=\"1\" CHECKOUT_TIME=\"2022-02-18 10:00\" BORROW_EXPIRE_TIME=\"next week\"/>\n\
+        </FEATURE>\n</LICENSE_PATH>\n</LM-X>\n";
+    let r = parse_licstat_xml(xml, &ctx());
+    assert_eq!(
+        r.diagnostics,
+        vec![Diagnostic::new(
+            5,
+            "BORROW_EXPIRE_TIME=\"next week\" is not a time"
+        )]
+    );
+    assert_eq!(r.features[0].borrowed, 3);
+    let got: Vec<_> = r
+        .sessions
+        .iter()
+        .map(|s| (s.user.as_str(), s.borrowed, s.ip.as_deref(), s.expires))
+        .collect();
+    // Paris is UTC+1 in February.
+    let returns = Utc.with_ymd_and_hms(2022, 2, 25, 17, 0, 0).single();
+    assert_eq!(
+        got,
+        [
+            ("u", true, Some("10.1.2.3"), returns),
+            ("v", true, None, None)
+        ]
+    );
+}
+
 /// Every file of `fixtures/lmx/` is named in this file, so each has its test.
 #[test]
 fn every_lmx_fixture_has_a_test() {

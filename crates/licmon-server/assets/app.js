@@ -313,7 +313,7 @@ function loadSessions(panel, id) {
       else table.tBodies[0].innerHTML = page.map((s) => {
         const end = s.ended_at ? new Date(s.ended_at) : new Date();
         const ms = end - new Date(s.started_at);
-        return `<tr><td>${esc(s.feature)}${s.borrowed ? ' <span class="tag">borrowed</span>' : ""}</td><td>${esc(s.user)}</td><td>${esc(s.host)}</td><td class="n">${s.count}</td>${timeCell(s.started_at)}${s.ended_at ? timeCell(s.ended_at) : '<td data-sort="~" data-csv=""><span class="badge ok">open</span></td>'}<td class="n" data-sort="${ms}">${duration(ms)}</td><td>${esc(s.source)}</td></tr>`;
+        return `<tr><td>${esc(s.feature)}${s.borrowed ? ' <span class="tag">borrowed</span>' : ""}</td><td>${esc(s.user)}</td><td>${esc(s.host)}</td><td>${esc(s.ip)}</td><td class="n">${s.count}</td>${timeCell(s.started_at)}${s.ended_at ? timeCell(s.ended_at) : '<td data-sort="~" data-csv=""><span class="badge ok">open</span></td>'}<td class="n" data-sort="${ms}">${duration(ms)}</td><td>${esc(s.source)}</td></tr>`;
       }).join("");
       label.textContent = page.length ? `Sessions ${offset + 1}–${offset + page.length}` : "";
       panel.querySelector('[data-page="prev"]').disabled = offset === 0;

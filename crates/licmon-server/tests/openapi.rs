@@ -172,9 +172,11 @@ fn snapshot(at: chrono::DateTime<Utc>, start: chrono::DateTime<Utc>) -> Snapshot
             count: 1,
             version: Some("2026.1".into()),
             start: Some(start),
-            borrowed: false,
+            borrowed: true,
             queued: false,
             handle: None,
+            ip: Some("10.0.0.7".into()),
+            borrow_expires: Some(start + Duration::days(7)),
         }],
     }
 }

@@ -26,6 +26,8 @@ fn checkout(user: &str) -> Checkout {
         borrowed: false,
         queued: false,
         handle: None,
+        ip: None,
+        borrow_expires: None,
     }
 }
 

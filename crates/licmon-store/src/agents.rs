@@ -821,6 +821,8 @@ async fn agent_snapshot(
             borrowed: false,
             queued: false,
             handle: None,
+            ip: None,
+            borrow_expires: None,
         });
         idles.push(idle);
     }

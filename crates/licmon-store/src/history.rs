@@ -37,7 +37,7 @@ impl HistoryStore for SqlStore {
     async fn sessions(&self, id: ServerId, q: &SessionQuery) -> StoreResult<Vec<SessionRecord>> {
         // Optional filters are written as "$n IS NULL OR ..." so that one statement serves all.
         let sql = "SELECT id, server_id, source, feature, user_name, host, display, version, count, borrowed, \
-                   started_at, ended_at, idle_secs, active FROM sessions WHERE server_id = $1 \
+                   started_at, ended_at, idle_secs, active, ip, borrow_expires_at FROM sessions WHERE server_id = $1 \
                    AND ($2 = 0 OR ended_at IS NULL) \
                    AND ($3 IS NULL OR ended_at IS NULL OR ended_at >= $3) \
                    AND ($4 IS NULL OR started_at < $4) \
@@ -77,6 +77,8 @@ impl HistoryStore for SqlStore {
                     ended_at: opt_from_millis(row.try_get("ended_at")?)?,
                     idle_secs: get_opt_u64(row, "idle_secs")?,
                     active: crate::rows::get_opt_bool(row, "active")?,
+                    ip: row.try_get("ip")?,
+                    borrow_expires_at: opt_from_millis(row.try_get("borrow_expires_at")?)?,
                 })
             })
             .collect()

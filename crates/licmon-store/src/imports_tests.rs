@@ -119,8 +119,8 @@ async fn import_and_dump(url: &DatabaseUrl, portable: bool) -> Vec<String> {
 
     let mut dump = Vec::new();
     for sql in [
-        "SELECT session_key, feature, user_name, host, count, started_at, ended_at \
-         FROM sessions ORDER BY id",
+        "SELECT session_key, feature, user_name, host, count, started_at, ended_at, ip, \
+         borrow_expires_at FROM sessions ORDER BY id",
         "SELECT at, feature, user_name, host, count, reason, \
          CASE WHEN retry THEN 1 ELSE 0 END AS retry FROM denials ORDER BY id",
     ] {

@@ -197,22 +197,33 @@ pub(crate) async fn sync_sessions_of(
     source: &str,
 ) -> StoreResult<()> {
     let at = millis(snapshot.taken_at);
-    let open = sqlx::query("SELECT id, session_key FROM sessions WHERE server_id = $1 AND source = $2 AND ended_at IS NULL")
-        .bind(id)
-        .bind(source)
-        .fetch_all(&mut **tx)
-        .await?;
+    let open = sqlx::query(
+        "SELECT id, session_key, ip, borrow_expires_at FROM sessions \
+         WHERE server_id = $1 AND source = $2 AND ended_at IS NULL",
+    )
+    .bind(id)
+    .bind(source)
+    .fetch_all(&mut **tx)
+    .await?;
     let current = keyed_checkouts(snapshot);
     let mut still_open = HashSet::new();
     let mut ended = Vec::new();
+    let mut refreshed = Vec::new();
     for row in &open {
         let key: String = row.try_get("session_key")?;
-        if current.contains_key(&key) {
-            still_open.insert(key);
-        } else {
-            ended.push(row.try_get::<i64, _>("id")?);
+        let session_id: i64 = row.try_get("id")?;
+        match current.get(&key) {
+            Some(checkout) => {
+                let stored: Details = (row.try_get("ip")?, row.try_get("borrow_expires_at")?);
+                if let Some(details) = refreshed_details(stored, checkout) {
+                    refreshed.push((session_id, details));
+                }
+                still_open.insert(key);
+            }
+            None => ended.push(session_id),
         }
     }
+    refresh_details(tx, &refreshed).await?;
     // Multi-row statements: one round trip per chunk, not per session (the poll path of a
     // 10,000-server site, see BENCHMARKS.md).
     for chunk in ended.chunks(ROWS_PER_STATEMENT) {
@@ -237,8 +248,8 @@ pub(crate) async fn sync_sessions_of(
     for chunk in opened.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO sessions (server_id, source, session_key, feature, user_name, host, display, \
-             version, count, borrowed, started_at) VALUES {}",
-            values(chunk.len(), 11)
+             version, count, borrowed, started_at, ip, borrow_expires_at) VALUES {}",
+            values(chunk.len(), 13)
         );
         let mut q = sqlx::query(&sql);
         for (key, c) in chunk {
@@ -255,9 +266,42 @@ pub(crate) async fn sync_sessions_of(
                 .bind(c.version.clone())
                 .bind(c.count as i64)
                 .bind(c.borrowed)
-                .bind(started);
+                .bind(started)
+                .bind(c.ip.clone())
+                .bind(c.borrow_expires.map(millis));
         }
         q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// A still-open session's IP and borrow expiry (Unix ms) as stored.
+type Details = (Option<String>, Option<i64>);
+
+/// What to store for a session that is still open, if it changed. A value the poll shows
+/// replaces the stored one (a renewed borrow moves its expiry); a poll that shows none keeps
+/// the stored one, so that one output without it (FlexNet's expiry needs a start time it could
+/// resolve) does not erase what an earlier poll said. Sessions opened before migration 0009
+/// get their values from the first poll after it.
+fn refreshed_details(stored: Details, checkout: &Checkout) -> Option<Details> {
+    let ip = checkout.ip.clone().or_else(|| stored.0.clone());
+    let expires = checkout.borrow_expires.map(millis).or(stored.1);
+    ((ip.as_ref(), expires) != (stored.0.as_ref(), stored.1)).then_some((ip, expires))
+}
+
+/// Writes [`refreshed_details`], one statement per changed session: renewals are rare, so
+/// the common poll (nothing changed) costs nothing here.
+async fn refresh_details(
+    tx: &mut Transaction<'_, Any>,
+    refreshed: &[(i64, Details)],
+) -> StoreResult<()> {
+    for (session_id, (ip, expires)) in refreshed {
+        sqlx::query("UPDATE sessions SET ip = $1, borrow_expires_at = $2 WHERE id = $3")
+            .bind(ip.clone())
+            .bind(*expires)
+            .bind(*session_id)
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(())
 }

@@ -97,6 +97,12 @@ pub struct SessionRecord {
     pub idle_secs: Option<u64>,
     /// From end-user agents: whether the application used CPU time since the agent's last scan.
     pub active: Option<bool>,
+    /// The client's IP address, where the status utility shows one (null otherwise, and for
+    /// imported and agent sessions).
+    pub ip: Option<String>,
+    /// When a borrowed or lingering license returns to the server, as the latest poll that
+    /// said so showed it (a renewed borrow moves it); null where the utility does not say.
+    pub borrow_expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]

@@ -395,6 +395,21 @@ fn the_web_ui_in_chromium() {
     b.wait("#features tr.feature", Duration::from_secs(5));
     assert!(b.page_text().contains("cfd_solver"));
     b.save_screenshot(&shots.join("server.png"));
+    // The Borrowed tab says when the borrowed license (FlexNet linger) comes back, as a local
+    // date and time like every other time on the page.
+    b.click(&b.wait("#tab-borrowed", Duration::from_secs(5)));
+    let borrowed = b.script(
+        "const head = Array.from(document.querySelectorAll('#borrowed-table th'), (th) => th.textContent); \
+         const t = document.querySelector('#borrowed-table tbody td:nth-child(6) time'); \
+         return [head.join('|'), t ? t.textContent : '', t ? t.getAttribute('datetime') : ''];",
+        json!([]),
+    );
+    assert_eq!(borrowed[0], "Feature|User|Host|Licenses|Since|Returns");
+    let (shown, iso) = (borrowed[1].as_str().unwrap(), borrowed[2].as_str().unwrap());
+    assert!(
+        !iso.is_empty() && !shown.is_empty() && shown != iso,
+        "a return time, shown in local form: {borrowed}"
+    );
     b.click(&b.wait("#tab-history", Duration::from_secs(5)));
     b.wait("#chart svg rect.bar-max", Duration::from_secs(10));
     b.save_screenshot(&shots.join("server-history.png"));

@@ -20,6 +20,7 @@ version = "2025.1"
 issued = 20
 users = 30
 peak = 0.9
+borrowed = 1
 # Nobody uses it: `lmstat -a` shows no expiry for it, only `lmstat -i` does.
 [[server.feature]]
 name = "post"
@@ -48,6 +49,7 @@ name = "HyperWorks"
 version = "21.0"
 issued = 1000
 users = 5
+borrowed = 1
 
 [[server]]
 kind = "flexnet"
@@ -192,6 +194,29 @@ fn statuses_follow_real_polls_and_shutdown_leaves_no_child() {
         (&"post".into(), &0.into())
     );
     assert_eq!(post["pools"][0]["expires"], "2031-01-31", "{post}");
+
+    // The simulator's borrows last a week: FlexNet's linger and LM-X's BORROW_EXPIRE_TIME
+    // reach the sessions as a return time exactly a week after the start. LM-X shows every
+    // client's IP address, FlexNet none.
+    for (name, with_ip) in [("triad", false), ("lmx", true)] {
+        let id = &server_json(&licmon, name).unwrap()["id"];
+        let (code, body) = licmon.get(&format!("/api/v1/license-servers/{id}/sessions?open=true"));
+        assert_eq!(code, 200, "{body}");
+        let sessions: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+        let time = |v: &serde_json::Value| {
+            chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap()
+        };
+        let lent: Vec<i64> = sessions
+            .iter()
+            .filter(|s| s["borrowed"] == true)
+            .map(|s| (time(&s["borrow_expires_at"]) - time(&s["started_at"])).num_seconds())
+            .collect();
+        assert_eq!(lent, [7 * 86_400], "{name}: {body}");
+        assert!(
+            sessions.iter().all(|s| s["ip"].is_string() == with_ip),
+            "{name}: {body}"
+        );
+    }
 
     // A hanging poll is in flight now (every 10 s, lasting 8 s): shut down in the middle of it.
     wait_for(Duration::from_secs(12), "a hanging utility", || {

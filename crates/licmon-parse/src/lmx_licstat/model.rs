@@ -30,6 +30,8 @@ pub(super) struct Checkout<'a> {
     pub count: u64,
     pub checkout_time: Option<DateTime<Utc>>,
     pub borrowed: bool,
+    /// XML `BORROW_EXPIRE_TIME`: when a borrowed license returns.
+    pub borrow_expires: Option<DateTime<Utc>>,
 }
 
 pub(super) struct ReportBuilder {
@@ -145,6 +147,7 @@ impl ReportBuilder {
         session.start = checkout.checkout_time;
         session.ip = checkout.ip.map(str::to_string);
         session.borrowed = checkout.borrowed;
+        session.expires = checkout.borrow_expires;
         self.report.sessions.push(session);
         true
     }

@@ -149,6 +149,7 @@ fn checkout_line(line: &str) -> Option<Checkout<'_>> {
         count,
         borrowed,
         checkout_time: None,
+        borrow_expires: None,
     })
 }
 

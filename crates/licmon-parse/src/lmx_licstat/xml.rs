@@ -24,6 +24,10 @@
 //! </LM-X>
 //! ```
 //!
+//! A borrowed license is a `USER` with a `BORROW_EXPIRE_TIME` attribute (HWTokenLicenseChecker
+//! counts a user as borrowing by that attribute alone); its value is read like `CHECKOUT_TIME`
+//! and becomes the session's borrow expiry.
+//!
 //! The utility's banner comes before the XML (consumers strip its first three lines), so the
 //! XML starts at the first line that starts with `<`. The root element's name is not relied on.
 
@@ -163,13 +167,20 @@ impl Walker<'_> {
             .attribute("CHECKOUT_TIME")
             .or_else(|| node.attribute("LOGIN_TIME"))
             .and_then(|t| model::local_time(t, self.ctx));
+        // A borrowed license is a USER with BORROW_EXPIRE_TIME (same form as CHECKOUT_TIME).
+        let borrow = node.attribute("BORROW_EXPIRE_TIME");
+        let borrow_expires = borrow.and_then(|t| model::local_time(t, self.ctx));
+        if let (Some(t), None) = (borrow, borrow_expires) {
+            self.diagnose(at, format!("BORROW_EXPIRE_TIME=\"{t}\" is not a time"));
+        }
         let checkout = Checkout {
             user: node.attribute("NAME").unwrap_or("").trim(),
             host: node.attribute("HOST").unwrap_or("").trim(),
             ip: node.attribute("IP").map(str::trim),
             count: self.count(node, "USED_LICENSES", at).unwrap_or(1),
             checkout_time,
-            borrowed: false,
+            borrowed: borrow.is_some(),
+            borrow_expires,
         };
         if !in_feature || !self.builder.checkout(&checkout) {
             self.diagnose(at, "<USER> outside a <FEATURE>");

@@ -122,5 +122,5 @@ pub struct SnapshotDoc {
     /// Features: issued, in use, reserved, borrowed, queued, expiry.
     pub features: Vec<serde_json::Value>,
     /// Who has what checked out.
-    pub checkouts: Vec<serde_json::Value>,
+    pub checkouts: Vec<licmon_core::snapshot::Checkout>,
 }

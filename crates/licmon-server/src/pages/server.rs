@@ -43,6 +43,8 @@ pub struct BorrowRow {
     pub host: String,
     pub count: u64,
     pub started_at: String,
+    /// When the license comes back (RFC 3339), where the utility says.
+    pub returns_at: Option<String>,
 }
 
 #[derive(Template)]
@@ -204,6 +206,7 @@ async fn borrowed_sessions(state: &AppState, id: ServerId) -> Result<Vec<BorrowR
             host: s.host,
             count: s.count,
             started_at: s.started_at.to_rfc3339(),
+            returns_at: s.borrow_expires_at.map(|t| t.to_rfc3339()),
         })
         .collect())
 }

@@ -24,6 +24,8 @@ mod imported_usage;
 pub use imported_usage::*;
 mod counted_denials;
 pub use counted_denials::*;
+mod borrows;
+pub use borrows::*;
 
 #[macro_export]
 macro_rules! backend_tests {
@@ -49,6 +51,9 @@ macro_rules! backend_tests {
             import_runs_are_listed_newest_first, usage_history_from_imported_sessions,
             imported_names_keep_every_character, counted_denials_of_polls_become_denials,
             denials_per_feature_in_a_range);
+        $crate::backend_tests!(@cases $open;
+            a_polled_borrow_keeps_its_ip_and_expiry_and_a_renewal_moves_it,
+            imported_sessions_have_no_ip_or_borrow_expiry);
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
         $(
@@ -91,6 +96,8 @@ fn checkout(feature: &str, user: &str, start: i64) -> Checkout {
         borrowed: false,
         queued: false,
         handle: None,
+        ip: None,
+        borrow_expires: None,
     }
 }
 
