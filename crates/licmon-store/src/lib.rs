@@ -12,6 +12,7 @@ mod agents;
 mod alerts;
 mod auth;
 mod copy_text;
+mod denials;
 mod error;
 mod events;
 mod history;
@@ -46,10 +47,11 @@ pub use auth::{
     ApiToken, AuthStore, FailedLogins, LoginAttempt, LoginSession, NewUser, Role, TokenScope, User,
     UserId,
 };
+pub use denials::{DenialCount, DenialFilter, DenialGroup, DenialQuery, DenialRecord};
 pub use error::{StoreError, StoreResult};
 pub use imports::{
-    BatchIds, CheckpointRecord, CheckpointWrite, DenialQuery, DenialRecord, IMPORT_SOURCE,
-    ImportBatch, ImportRecord, ImportResume, ImportStore, NewDenial, NewSession, OpenImportSession,
+    BatchIds, CheckpointRecord, CheckpointWrite, IMPORT_SOURCE, ImportBatch, ImportRecord,
+    ImportResume, ImportStore, NewDenial, NewSession, OpenImportSession,
 };
 pub use leases::{
     ClusterNode, FORGET_AFTER, Lease, LeaseStore, MEMBER_TTL, WantedServer, lease_for_interval,

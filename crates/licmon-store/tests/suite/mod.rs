@@ -22,6 +22,8 @@ mod imports;
 pub use imports::*;
 mod imported_usage;
 pub use imported_usage::*;
+mod denials;
+pub use denials::*;
 
 #[macro_export]
 macro_rules! backend_tests {
@@ -45,7 +47,8 @@ macro_rules! backend_tests {
             import_batches_commit_sessions_denials_and_checkpoint,
             a_second_importer_of_the_same_server_conflicts_and_writes_nothing,
             import_runs_are_listed_newest_first, usage_history_from_imported_sessions,
-            imported_names_keep_every_character);
+            imported_names_keep_every_character, denials_newest_first_page_and_filter,
+            denial_counts_per_feature_and_user);
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
         $(
