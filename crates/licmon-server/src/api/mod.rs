@@ -6,6 +6,7 @@ mod body;
 pub mod capacity;
 pub mod cluster;
 mod csv;
+pub mod denials;
 mod history;
 pub mod imports;
 pub mod openapi;
@@ -45,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .merge(accounts_routes())
         .merge(totals::routes())
         .merge(imports::routes())
+        .merge(denials::routes())
         .merge(agent::routes())
         .fallback(not_found)
 }

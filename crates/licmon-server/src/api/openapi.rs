@@ -6,7 +6,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, agent, capacity, cluster, history, imports, servers, totals};
+use super::{accounts, agent, capacity, cluster, denials, history, imports, servers, totals};
 use crate::alerts::api as alerts;
 
 #[derive(OpenApi)]
@@ -26,7 +26,7 @@ use crate::alerts::api as alerts;
         totals::utilisation_all, totals::users, totals::hosts, capacity::capacity, cluster::cluster,
         agent::get_config, agent::post_reports, agent::list_agents, agent::delete_agent,
         agent::list_apps, agent::create_app, agent::get_app, agent::replace_app, agent::delete_app,
-        imports::upload, imports::list_imports, imports::denials,
+        imports::upload, imports::list_imports, denials::denials, denials::denial_counts,
         alerts::list_rules, alerts::get_rule, alerts::create_rule, alerts::replace_rule,
         alerts::delete_rule, alerts::list_alerts,
     ),
