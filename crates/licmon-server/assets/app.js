@@ -179,8 +179,12 @@ async function exportFromApi(button, path, query, paged) {
       if (!paged || csvRecords(rows) < EXPORT_PAGE) break;
       button.textContent = `Exporting… ${offset + EXPORT_PAGE} rows`;
     }
-    download(header + body, button.dataset.filename || "export.csv");
-    report("");
+    // An empty list's CSV has no columns to name: say so instead of saving an empty file.
+    if (!body) report("Nothing to export: nothing matches this selection.");
+    else {
+      download(header + body, button.dataset.filename || "export.csv");
+      report("");
+    }
   } catch (e) {
     report(`Export failed: ${e.message}`);
   } finally {
@@ -466,6 +470,9 @@ function loadDenials(panel, id) {
   const error = panel.querySelector("[data-denials-error]");
   const api = `/api/v1/license-servers/${id}`;
   let offset = 0;
+  // Answers to older requests that arrive late are dropped, so the tables show the last choice.
+  let listAsked = 0;
+  let countsAsked = 0;
   // The selection as API parameters (true_only apart); null when the days are the wrong way round.
   const selection = () => {
     const q = new URLSearchParams();
@@ -483,6 +490,7 @@ function loadDenials(panel, id) {
   };
   const showError = (text) => { error.textContent = text; error.hidden = !text; };
   const loadCounts = async (q) => {
+    const asked = ++countsAsked;
     for (const t of panel.querySelectorAll("[data-denial-counts]")) {
       const by = t.dataset.denialCounts;
       const cq = new URLSearchParams(q);
@@ -490,21 +498,24 @@ function loadDenials(panel, id) {
       cq.set("limit", "10");
       try {
         const rows = await getJson(`${api}/denial-counts?${cq}`);
+        if (asked !== countsAsked) return;
         if (!rows.length) tableMessage(t, "No denials in this selection.");
         else t.tBodies[0].innerHTML = rows.map((r) => `<tr><td><button type="button" class="linkish" data-pick="${by}" data-value="${esc(r.name)}" title="Show only ${esc(r.name)}">${esc(r.name)}</button></td><td class="n">${r.true_denials}</td><td class="n">${r.denials}</td><td class="n">${by === "feature" ? r.users : r.features}</td>${timeCell(r.last_at)}</tr>`).join("");
         showLocalTimes(t);
       } catch (e) {
-        tableMessage(t, `Cannot load the counts: ${e.message}`, "error");
+        if (asked === countsAsked) tableMessage(t, `Cannot load the counts: ${e.message}`, "error");
       }
     }
   };
   const loadList = async (q) => {
+    const asked = ++listAsked;
     const lq = new URLSearchParams(q);
     if (form.elements.true_only.checked) lq.set("true_only", "true");
     lq.set("limit", String(PAGE + 1));
     lq.set("offset", String(offset));
     try {
       const rows = await getJson(`${api}/denials?${lq}`);
+      if (asked !== listAsked) return;
       const more = rows.length > PAGE;
       const page = rows.slice(0, PAGE);
       if (!page.length) tableMessage(table, offset ? "No older denials." : "No denials in this selection (denials come from imported logs).");
@@ -514,7 +525,7 @@ function loadDenials(panel, id) {
       panel.querySelector('[data-page="next"]').disabled = !more;
       showLocalTimes(table);
     } catch (e) {
-      tableMessage(table, `Cannot load denials: ${e.message}`, "error");
+      if (asked === listAsked) tableMessage(table, `Cannot load denials: ${e.message}`, "error");
     }
   };
   // `counts`: the selection changed (paging keeps the counts).

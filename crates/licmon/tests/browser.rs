@@ -666,6 +666,12 @@ fn denials_tab(b: &Browser, base: &str, id: i64, downloads: &Path) {
         (rows == ["No denials in this selection (denials come from imported logs)."]).then_some(())
     });
     settled("#denial-features", vec!["No denials in this selection."]);
+    b.click(&b.wait("[data-export-api=denials]", Duration::from_secs(5)));
+    let note = b.wait("[data-export-error]:not([hidden])", Duration::from_secs(10));
+    assert_eq!(
+        b.text(&note),
+        "Nothing to export: nothing matches this selection."
+    );
     set_days(b, "[data-denials-form]", "2026-11-04", "2026-11-03");
     let error = b.wait("[data-denials-error]:not([hidden])", Duration::from_secs(5));
     assert_eq!(b.text(&error), "Choose a From day on or before the To day.");
