@@ -1,5 +1,6 @@
 // licmon's own small script: filtering, sorting and CSV export of every grid (paged ones from
-// the API), local times, the dashboard's refresh in place, the server page's tabs and the server form's hints.
+// the API), local times, the dashboard's refresh in place, the server page's tabs and the
+// server form's hints.
 // No external code; everything comes from this licmon.
 "use strict";
 
