@@ -1,5 +1,6 @@
-// licmon's own small script: filtering, sorting and CSV export of every grid, local times,
-// the dashboard's refresh in place, the server page's tabs and the server form's hints.
+// licmon's own small script: filtering, sorting and CSV export of every grid (paged ones from
+// the API), local times, the dashboard's refresh in place, the server page's tabs and the
+// server form's hints.
 // No external code; everything comes from this licmon.
 "use strict";
 
@@ -49,11 +50,15 @@ function cellKey(row, index) {
 }
 
 function sortBy(th) {
-  const table = th.closest("table");
-  const index = Array.from(th.parentNode.children).indexOf(th);
   const ascending = th.getAttribute("aria-sort") !== "ascending";
   for (const other of th.parentNode.children) other.removeAttribute("aria-sort");
   th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+  sortRows(th, ascending);
+}
+
+function sortRows(th, ascending) {
+  const table = th.closest("table");
+  const index = Array.from(th.parentNode.children).indexOf(th);
   const compare = (a, b) => {
     const x = cellKey(a, index);
     const y = cellKey(b, index);
@@ -69,6 +74,12 @@ function sortBy(th) {
     const rows = Array.from(table.tBodies[0].rows).sort(compare);
     for (const row of rows) table.tBodies[0].appendChild(row);
   }
+}
+
+// After the rows were replaced: sort them again the way the user last chose.
+function resort(table) {
+  const th = table.querySelector("thead th[aria-sort]");
+  if (th) sortRows(th, th.getAttribute("aria-sort") === "ascending");
 }
 
 function makeSortable(table) {
@@ -110,13 +121,77 @@ function tableCsv(table) {
 
 function exportTable(button) {
   const table = document.getElementById(button.dataset.exportTable);
-  const blob = new Blob([tableCsv(table)], { type: "text/csv;charset=utf-8" });
+  download(tableCsv(table), button.dataset.filename || `${table.id}.csv`);
+}
+
+function download(text, filename) {
+  const blob = new Blob([text], { type: "text/csv;charset=utf-8" });
   const a = document.createElement("a");
   a.href = URL.createObjectURL(blob);
-  a.download = button.dataset.filename || `${table.id}.csv`;
+  a.download = filename;
   document.body.appendChild(a);
   a.click();
   setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+}
+
+// Records in CSV text: line ends outside quotes (a quoted field may hold a line break).
+function csvRecords(text) {
+  let n = 0;
+  let quoted = false;
+  for (const c of text) {
+    if (c === '"') quoted = !quoted;
+    else if (c === "\n" && !quoted) n += 1;
+  }
+  return n;
+}
+
+// Rows per request of an export: the API's largest page.
+const EXPORT_PAGE = 10000;
+
+// Paged grids export the whole filtered result, not the page on screen: the API's CSV of the
+// same query, fetched a page at a time (`paged`) and joined under one header.
+// Failures are shown in the panel's `[data-export-error]`.
+async function exportFromApi(button, path, query, paged) {
+  const note = button.closest(".tabpanel").querySelector("[data-export-error]");
+  const report = (text) => { note.textContent = text; note.hidden = !text; };
+  const label = button.textContent;
+  button.disabled = true;
+  button.textContent = "Exporting…";
+  try {
+    let header = null;
+    let body = "";
+    for (let offset = 0; ; offset += EXPORT_PAGE) {
+      const q = new URLSearchParams(query);
+      q.set("format", "csv");
+      q.set("limit", String(EXPORT_PAGE));
+      if (paged) q.set("offset", String(offset));
+      const r = await fetch(`${path}?${q}`, { credentials: "same-origin", headers: { Accept: "text/csv" } });
+      if (!r.ok) {
+        let message = `HTTP ${r.status}`;
+        try { message = (await r.json()).error || message; } catch (e) { /* not JSON */ }
+        throw new Error(message);
+      }
+      const text = await r.text();
+      const end = text.indexOf("\r\n") + 2;
+      const rows = text.slice(end);
+      if (header === null) header = text.slice(0, end);
+      else if (rows && text.slice(0, end) !== header) throw new Error("the columns changed during the export; export again");
+      body += rows;
+      if (!paged || csvRecords(rows) < EXPORT_PAGE) break;
+      button.textContent = `Exporting… ${offset + EXPORT_PAGE} rows`;
+    }
+    // An empty list's CSV has no columns to name: say so instead of saving an empty file.
+    if (!body) report("Nothing to export: nothing matches this selection.");
+    else {
+      download(header + body, button.dataset.filename || "export.csv");
+      report("");
+    }
+  } catch (e) {
+    report(`Export failed: ${e.message}`);
+  } finally {
+    button.disabled = false;
+    button.textContent = label;
+  }
 }
 
 // ---------- times: the viewer's zone, the server's on hover ----------
@@ -144,62 +219,26 @@ function showLocalTimes(root = document) {
   }
 }
 
-// Green under 10 minutes, orange 10–20, red over 20.
-function ageClass(iso) {
-  if (!iso) return "muted";
-  const minutes = (Date.now() - new Date(iso).getTime()) / 60000;
-  return minutes < 10 ? "ok" : minutes <= 20 ? "warn" : "bad";
-}
-
-function badgeClass(label) {
-  if (label === "Online" || label === "Success" || label.startsWith("Online (")) return "ok";
-  if (label === "Verifying" || label === "Ready") return "info";
-  if (label === "Offline" || label === "Failure" || label === "License Exceeded") return "bad";
-  if (label === "Unmonitored") return "warn";
-  return "muted";
-}
-
 // ---------- dashboard: refresh in place ----------
 
 const REFRESH_MS = 15000;
 
+// The rows come from the dashboard page itself, rendered afresh: servers added meanwhile appear,
+// deleted ones disappear, and every cell (statuses, reasons, age, utilisation) is exactly what
+// a reload would show — without reloading, so filters, sort and scroll position stay.
 async function refreshDashboard(table) {
   const state = document.getElementById("refresh-state");
   try {
-    const [servers, util] = await Promise.all([
-      fetch("/api/v1/license-servers", { credentials: "same-origin" }).then((r) => { if (!r.ok) throw new Error(r.status); return r.json(); }),
-      fetch("/api/v1/utilisation", { credentials: "same-origin" }).then((r) => (r.ok ? r.json() : [])),
-    ]);
-    const utilById = new Map(util.map((u) => [String(u.id), u]));
-    const known = new Set();
-    for (const s of servers) {
-      const row = table.querySelector(`tbody tr[data-id="${s.id}"]`);
-      if (!row) continue;
-      known.add(String(s.id));
-      const keys = [];
-      for (const source of ["remote", "import", "end_user"]) {
-        const badge = row.querySelector(`[data-status="${source}"] .badge`);
-        const label = s.statuses[source];
-        keys.push(label.startsWith("Online") ? "Online" : label);
-        badge.textContent = label;
-        badge.className = `badge ${badgeClass(label)}`;
-        const reason = s.status_reasons[source];
-        if (reason) badge.title = reason; else badge.removeAttribute("title");
-      }
-      row.dataset.statuses = keys.join("|");
-      const ageCell = row.querySelector('[data-cell="age"]');
-      const iso = s.last_update || "";
-      ageCell.dataset.sort = iso;
-      const time = ageCell.querySelector("time");
-      time.setAttribute("datetime", iso);
-      time.className = `age ${ageClass(iso)}`;
-      if (!iso) time.textContent = "never";
-      const u = utilById.get(String(s.id));
-      if (u) updateUtil(row.querySelector('[data-cell="util"]'), u);
-    }
-    for (const row of table.tBodies[0].rows) {
-      if (!known.has(row.dataset.id)) row.classList.add("gone");
-    }
+    const r = await fetch("/", { credentials: "same-origin", headers: { Accept: "text/html" } });
+    if (!r.ok) throw new Error(r.status);
+    const page = new DOMParser().parseFromString(await r.text(), "text/html");
+    const fresh = page.querySelector(`#${table.id} tbody`);
+    // A login page instead (the session ended): say so rather than emptying the table.
+    if (!fresh) throw new Error("not the dashboard");
+    table.tBodies[0].replaceWith(document.importNode(fresh, true));
+    const empty = document.getElementById("servers-empty");
+    if (empty) empty.hidden = table.tBodies[0].rows.length > 0;
+    resort(table);
     showLocalTimes(table);
     filterTable(table);
     state.textContent = `Updated ${new Date().toLocaleTimeString()}`;
@@ -207,21 +246,6 @@ async function refreshDashboard(table) {
   } catch (e) {
     state.textContent = "Cannot refresh: licmon did not answer; retrying";
   }
-}
-
-function updateUtil(cell, u) {
-  if (!cell) return;
-  if (!u.issued) {
-    cell.dataset.sort = "-1";
-    cell.dataset.csv = "";
-    cell.innerHTML = '<span class="muted">—</span>';
-    return;
-  }
-  const pct = Math.min(100, Math.ceil((u.in_use * 100) / u.issued));
-  const cls = pct < 80 ? "ok" : pct < 95 ? "warn" : "bad";
-  cell.dataset.sort = String(pct);
-  cell.dataset.csv = `${u.in_use}/${u.issued}`;
-  cell.innerHTML = `<div class="util" title="${u.in_use} of ${u.issued} licenses in use (${pct} %)"><span class="bar"><span class="fill ${cls}" style="width: ${pct}%"></span></span><span class="num">${u.in_use}/${u.issued}</span></div>`;
 }
 
 // ---------- server page: tabs and what they load ----------
@@ -301,10 +325,16 @@ function loadSessions(panel, id) {
   const table = panel.querySelector("table");
   const label = panel.querySelector("[data-page-label]");
   let offset = 0;
-  const load = async () => {
-    const q = new URLSearchParams({ limit: String(PAGE + 1), offset: String(offset) });
+  const selection = () => {
+    const q = new URLSearchParams();
     for (const name of ["user", "feature"]) if (form.elements[name].value.trim()) q.set(name, form.elements[name].value.trim());
     if (form.elements.open.checked) q.set("open", "true");
+    return q;
+  };
+  const load = async () => {
+    const q = selection();
+    q.set("limit", String(PAGE + 1));
+    q.set("offset", String(offset));
     try {
       const rows = await getJson(`/api/v1/license-servers/${id}/sessions?${q}`);
       const more = rows.length > PAGE;
@@ -326,6 +356,8 @@ function loadSessions(panel, id) {
   form.addEventListener("submit", (e) => { e.preventDefault(); offset = 0; load(); });
   panel.querySelector('[data-page="prev"]').addEventListener("click", () => { offset = Math.max(0, offset - PAGE); load(); });
   panel.querySelector('[data-page="next"]').addEventListener("click", () => { offset += PAGE; load(); });
+  const exporter = panel.querySelector("[data-export-api]");
+  exporter.addEventListener("click", () => exportFromApi(exporter, `/api/v1/license-servers/${id}/sessions`, selection(), true));
   load();
 }
 
@@ -430,34 +462,108 @@ function loadTotals(panel, id) {
   load();
 }
 
-// Denials from imported logs (oldest first), with retries hidden unless asked for.
+// Denials from imported logs, newest first, filtered by range, feature and user (retries hidden
+// unless asked for); above them the counts per feature and per user of the same selection.
 function loadDenials(panel, id) {
   const form = panel.querySelector("[data-denials-form]");
-  const table = panel.querySelector("table");
+  const table = panel.querySelector("#denials-table");
   const label = panel.querySelector("[data-page-label]");
+  const error = panel.querySelector("[data-denials-error]");
+  const api = `/api/v1/license-servers/${id}`;
   let offset = 0;
-  const load = async () => {
-    const q = new URLSearchParams({ limit: String(PAGE + 1), offset: String(offset) });
-    if (form.elements.true_only.checked) q.set("true_only", "true");
+  // Answers to older requests that arrive late are dropped, so the tables show the last choice.
+  let listAsked = 0;
+  let countsAsked = 0;
+  // The selection as API parameters (true_only apart); null when the days are the wrong way round.
+  const selection = () => {
+    const q = new URLSearchParams();
+    const from = form.elements.from.valueAsDate;
+    const to = form.elements.to.valueAsDate;
+    if (from && to && from > to) return null;
+    if (from) q.set("from", from.toISOString());
+    // The To day is included, as on the usage history.
+    if (to) q.set("to", new Date(to.getTime() + 864e5).toISOString());
+    for (const name of ["feature", "user"]) {
+      const value = form.elements[name].value.trim();
+      if (value) q.set(name, value);
+    }
+    return q;
+  };
+  const showError = (text) => { error.textContent = text; error.hidden = !text; };
+  const loadCounts = async (q) => {
+    const asked = ++countsAsked;
+    for (const t of panel.querySelectorAll("[data-denial-counts]")) {
+      const by = t.dataset.denialCounts;
+      const cq = new URLSearchParams(q);
+      cq.set("by", by);
+      cq.set("limit", "10");
+      try {
+        const rows = await getJson(`${api}/denial-counts?${cq}`);
+        if (asked !== countsAsked) return;
+        if (!rows.length) tableMessage(t, "No denials in this selection.");
+        else t.tBodies[0].innerHTML = rows.map((r) => `<tr><td><button type="button" class="linkish" data-pick="${by}" data-value="${esc(r.name)}" title="Show only ${esc(r.name)}">${esc(r.name)}</button></td><td class="n">${r.true_denials}</td><td class="n">${r.denials}</td><td class="n">${by === "feature" ? r.users : r.features}</td>${timeCell(r.last_at)}</tr>`).join("");
+        showLocalTimes(t);
+      } catch (e) {
+        if (asked === countsAsked) tableMessage(t, `Cannot load the counts: ${e.message}`, "error");
+      }
+    }
+  };
+  const loadList = async (q) => {
+    const asked = ++listAsked;
+    const lq = new URLSearchParams(q);
+    if (form.elements.true_only.checked) lq.set("true_only", "true");
+    lq.set("limit", String(PAGE + 1));
+    lq.set("offset", String(offset));
     try {
-      const rows = await getJson(`/api/v1/license-servers/${id}/denials?${q}`);
+      const rows = await getJson(`${api}/denials?${lq}`);
+      if (asked !== listAsked) return;
       const more = rows.length > PAGE;
       const page = rows.slice(0, PAGE);
-      if (!page.length) tableMessage(table, offset ? "No later denials." : "No denials recorded (denials come from imported logs, and from polled utilities that count them: LM-X, custom XML).");
+      if (!page.length) tableMessage(table, offset ? "No older denials." : "No denials in this selection (denials come from imported logs, and from polled utilities that count them: LM-X, custom XML).");
       else table.tBodies[0].innerHTML = page.map((d) => `<tr>${timeCell(d.at)}<td>${esc(d.feature)}</td><td>${esc(d.user)}</td><td>${esc(d.host)}</td><td class="n">${d.count}</td><td>${esc(d.reason || "")}</td><td>${d.retry ? "retry" : "true denial"}</td></tr>`).join("");
       label.textContent = page.length ? `Denials ${offset + 1}–${offset + page.length}` : "";
       panel.querySelector('[data-page="prev"]').disabled = offset === 0;
       panel.querySelector('[data-page="next"]').disabled = !more;
       showLocalTimes(table);
     } catch (e) {
-      tableMessage(table, `Cannot load denials: ${e.message}`, "error");
+      if (asked === listAsked) tableMessage(table, `Cannot load denials: ${e.message}`, "error");
     }
   };
-  form.addEventListener("change", () => { offset = 0; load(); });
-  form.addEventListener("submit", (e) => { e.preventDefault(); offset = 0; load(); });
-  panel.querySelector('[data-page="prev"]').addEventListener("click", () => { offset = Math.max(0, offset - PAGE); load(); });
-  panel.querySelector('[data-page="next"]').addEventListener("click", () => { offset += PAGE; load(); });
-  load();
+  // `counts`: the selection changed (paging keeps the counts).
+  const load = (counts) => {
+    const q = selection();
+    if (!q) { showError("Choose a From day on or before the To day."); return; }
+    showError("");
+    if (counts) loadCounts(q);
+    loadList(q);
+  };
+  const reload = () => { offset = 0; load(true); };
+  form.addEventListener("change", reload);
+  form.addEventListener("submit", (e) => { e.preventDefault(); reload(); });
+  // The fields take their defaults after the reset event.
+  form.addEventListener("reset", () => setTimeout(reload, 0));
+  panel.addEventListener("click", (e) => {
+    const pick = e.target.closest("[data-pick]");
+    if (!pick) return;
+    form.elements[pick.dataset.pick].value = pick.dataset.value;
+    reload();
+  });
+  panel.querySelector('[data-page="prev"]').addEventListener("click", () => { offset = Math.max(0, offset - PAGE); load(false); });
+  panel.querySelector('[data-page="next"]').addEventListener("click", () => { offset += PAGE; load(false); });
+  for (const button of panel.querySelectorAll("[data-export-api]")) {
+    button.addEventListener("click", () => {
+      const q = selection();
+      if (!q) { showError("Choose a From day on or before the To day."); return; }
+      if (button.dataset.exportApi === "denials") {
+        if (form.elements.true_only.checked) q.set("true_only", "true");
+        exportFromApi(button, `${api}/denials`, q, true);
+      } else {
+        q.set("by", button.dataset.by);
+        exportFromApi(button, `${api}/denial-counts`, q, false);
+      }
+    });
+  }
+  load(true);
 }
 
 const PANEL_LOADERS = { sessions: loadSessions, history: loadHistory, users: loadTotals, hosts: loadTotals, denials: loadDenials };

@@ -99,8 +99,9 @@ async fn upload_list_denials_and_errors() {
         .await
         .json();
     assert_eq!(all.as_array().unwrap().len(), 2);
-    assert_eq!(all[0]["user"], "bo");
-    assert_eq!(all[0]["retry"], true);
+    // Newest first.
+    assert_eq!(all[1]["user"], "bo");
+    assert_eq!(all[1]["retry"], true);
     let truly = s
         .get(
             &format!("/api/v1/license-servers/{id}/denials?true_only=true"),

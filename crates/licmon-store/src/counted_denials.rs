@@ -3,9 +3,10 @@
 //!
 //! Why: a server that is only polled has no log to tell its denials, yet some utilities keep a
 //! per-feature count of refused requests since the server started. The growth of that count
-//! between two polls is that many denials in between: stored as one row per feature and poll,
-//! with `source = 'remote'`, no user or host (the count names none), and a reason that says
-//! which window it covers. The previous count comes from the previous snapshot, read in the
+//! between two polls is that many denials in between: stored as that many rows (a row is one
+//! refused request everywhere: lists, counts, metrics), at the poll's time, with
+//! `source = 'remote'`, no user or host (the count names none), and a reason that says which
+//! window it covers. The previous count comes from the previous snapshot, read in the
 //! same transaction, so a restart of licmon loses nothing and counts nothing twice.
 
 use chrono::{DateTime, Utc};
@@ -62,6 +63,11 @@ pub(crate) fn counted_denials(previous: Option<&Snapshot>, now: &Snapshot) -> Ve
         .collect()
 }
 
+/// The most rows one feature's growth writes at one poll. A count that grew by more (a
+/// server polled again after months, or a runaway client) is stored up to this, with a
+/// warning: the rows are a day's worth of refusals at one a second per poll interval.
+const MAX_ROWS_PER_POLL: u64 = 10_000;
+
 /// Stores the counted denials of a poll taken at `at` (not retries: a count cannot tell).
 pub(crate) async fn insert_counted_denials(
     tx: &mut Transaction<'_, Any>,
@@ -70,20 +76,34 @@ pub(crate) async fn insert_counted_denials(
     denials: &[CountedDenials],
 ) -> StoreResult<()> {
     for d in denials {
-        sqlx::query(
+        if d.count > MAX_ROWS_PER_POLL {
+            tracing::warn!(server_id = id, feature = %d.feature, counted = d.count, stored = MAX_ROWS_PER_POLL, "a denial count grew by more than one poll stores");
+        }
+        for _ in 0..d.count.min(MAX_ROWS_PER_POLL) {
+            insert_one(tx, id, at, d).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn insert_one(
+    tx: &mut Transaction<'_, Any>,
+    id: ServerId,
+    at: DateTime<Utc>,
+    d: &CountedDenials,
+) -> StoreResult<()> {
+    sqlx::query(
             "INSERT INTO denials (server_id, source, at, feature, user_name, host, count, reason, retry) \
-             VALUES ($1, $2, $3, $4, '', '', $5, $6, $7)",
+             VALUES ($1, $2, $3, $4, '', '', 1, $5, $6)",
         )
         .bind(id)
         .bind(REMOTE_SOURCE)
         .bind(millis(at))
         .bind(d.feature.as_str())
-        .bind(d.count.min(i64::MAX as u64) as i64)
         .bind(d.reason.as_str())
         .bind(false)
         .execute(&mut **tx)
         .await?;
-    }
     Ok(())
 }
 

@@ -13,7 +13,8 @@ use serde::Serialize;
 use sqlx::query::Query;
 use sqlx::{Any, Encode, Row, Transaction, Type};
 
-use crate::rows::{from_millis, get_bool, millis, opt_from_millis, push_placeholders};
+use crate::denials::{DenialCount, DenialFilter, DenialGroup, DenialQuery, DenialRecord};
+use crate::rows::{from_millis, millis, opt_from_millis, push_placeholders};
 use crate::{Backend, SqlStore, StoreError, StoreResult};
 
 /// `sessions.source` of sessions rebuilt from imported logs.
@@ -152,29 +153,6 @@ pub struct ImportRecord {
     pub summary: serde_json::Value,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct DenialRecord {
-    pub id: i64,
-    pub server_id: ServerId,
-    pub source: String,
-    pub at: DateTime<Utc>,
-    pub feature: String,
-    pub user: String,
-    pub host: String,
-    pub count: u64,
-    pub reason: Option<String>,
-    pub retry: bool,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DenialQuery {
-    pub true_only: bool,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-    pub limit: u32,
-    pub offset: u32,
-}
-
 #[async_trait]
 pub trait ImportStore: Send + Sync {
     /// Checkpoints of a server's files in one format.
@@ -195,8 +173,17 @@ pub trait ImportStore: Send + Sync {
     async fn record_import_run(&self, record: &ImportRecord) -> StoreResult<i64>;
     /// Newest first.
     async fn import_runs(&self, id: ServerId, limit: u32) -> StoreResult<Vec<ImportRecord>>;
-    /// Oldest first.
+    /// Filtered denials, oldest first unless `query.newest_first`.
     async fn denials(&self, id: ServerId, query: &DenialQuery) -> StoreResult<Vec<DenialRecord>>;
+    /// Denials per feature or per user among those `filter` selects, most true denials first;
+    /// at most `limit` groups.
+    async fn denial_counts(
+        &self,
+        id: ServerId,
+        by: DenialGroup,
+        filter: &DenialFilter,
+        limit: u32,
+    ) -> StoreResult<Vec<DenialCount>>;
 }
 
 #[async_trait]
@@ -384,40 +371,17 @@ impl ImportStore for SqlStore {
     }
 
     async fn denials(&self, id: ServerId, q: &DenialQuery) -> StoreResult<Vec<DenialRecord>> {
-        let mut sql = String::from(
-            "SELECT id, server_id, source, at, feature, user_name, host, count, reason, retry \
-             FROM denials WHERE server_id = $1 AND at >= $2 AND at < $3",
-        );
-        if q.true_only {
-            sql.push_str(" AND retry = $6");
-        }
-        sql.push_str(" ORDER BY at, id LIMIT $4 OFFSET $5");
-        let mut query = sqlx::query(&sql)
-            .bind(id)
-            .bind(q.from.map(millis).unwrap_or(i64::MIN))
-            .bind(q.to.map(millis).unwrap_or(i64::MAX))
-            .bind(i64::from(if q.limit == 0 { 1000 } else { q.limit }))
-            .bind(i64::from(q.offset));
-        if q.true_only {
-            query = query.bind(false);
-        }
-        let rows = query.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(DenialRecord {
-                    id: r.try_get("id")?,
-                    server_id: r.try_get("server_id")?,
-                    source: r.try_get("source")?,
-                    at: from_millis(r.try_get("at")?)?,
-                    feature: r.try_get("feature")?,
-                    user: r.try_get("user_name")?,
-                    host: r.try_get("host")?,
-                    count: r.try_get::<i64, _>("count")?.max(0) as u64,
-                    reason: r.try_get("reason")?,
-                    retry: get_bool(r, "retry")?,
-                })
-            })
-            .collect()
+        crate::denials::list(&self.pool, id, q).await
+    }
+
+    async fn denial_counts(
+        &self,
+        id: ServerId,
+        by: DenialGroup,
+        filter: &DenialFilter,
+        limit: u32,
+    ) -> StoreResult<Vec<DenialCount>> {
+        crate::denials::counts(&self.pool, id, by, filter, limit).await
     }
 }
 

@@ -13,6 +13,7 @@ mod alerts;
 mod auth;
 mod copy_text;
 mod counted_denials;
+mod denials;
 mod error;
 mod events;
 mod history;
@@ -24,7 +25,6 @@ mod monitor;
 mod overview;
 mod pg_copy;
 mod preferences;
-mod report_totals;
 mod rows;
 mod servers;
 mod session_totals;
@@ -48,10 +48,11 @@ pub use auth::{
     ApiToken, AuthStore, FailedLogins, LoginAttempt, LoginSession, NewUser, Role, TokenScope, User,
     UserId,
 };
+pub use denials::{DenialCount, DenialFilter, DenialGroup, DenialQuery, DenialRecord};
 pub use error::{StoreError, StoreResult};
 pub use imports::{
-    BatchIds, CheckpointRecord, CheckpointWrite, DenialQuery, DenialRecord, IMPORT_SOURCE,
-    ImportBatch, ImportRecord, ImportResume, ImportStore, NewDenial, NewSession, OpenImportSession,
+    BatchIds, CheckpointRecord, CheckpointWrite, IMPORT_SOURCE, ImportBatch, ImportRecord,
+    ImportResume, ImportStore, NewDenial, NewSession, OpenImportSession,
 };
 pub use leases::{
     ClusterNode, FORGET_AFTER, Lease, LeaseStore, MEMBER_TTL, WantedServer, lease_for_interval,
@@ -59,7 +60,6 @@ pub use leases::{
 pub use metrics::{DenialTotal, ImportTotal, MetricsStore};
 pub use overview::{ServerOverview, StatusSettings, overviews};
 pub use preferences::{ANONYMOUS_USER, PreferenceStore};
-pub use report_totals::{FeatureDenials, ReportTotals};
 pub use session_totals::{SessionTotal, SessionTotals, TotalsBy};
 pub use traits::*;
 pub use url::{Backend, DatabaseUrl, redact};

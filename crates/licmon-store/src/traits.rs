@@ -226,7 +226,6 @@ pub trait Store:
     + crate::imports::ImportStore
     + crate::preferences::PreferenceStore
     + crate::session_totals::SessionTotals
-    + crate::report_totals::ReportTotals
     + crate::leases::LeaseStore
     + crate::agents::AgentStore
     + crate::alerts::AlertStore

@@ -127,10 +127,29 @@ fn licmon_cli(data: &Path, args: &[&str], stdin: &str) -> String {
 
 /// POST JSON with an API token.
 fn api_post(licmon: &Licmon, token: &str, path: &str, body: &str) -> (u16, String) {
+    api_request(licmon, token, "POST", path, body)
+}
+
+/// Creates a license server through the API; the server as the API answered.
+fn create_server(licmon: &Licmon, token: &str, body: &serde_json::Value) -> serde_json::Value {
+    let (status, response) = api_post(licmon, token, "/api/v1/license-servers", &body.to_string());
+    assert_eq!(status, 201, "{response}");
+    let json = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {response}"))
+}
+
+/// A request with an API token and a JSON body (may be empty).
+fn api_request(
+    licmon: &Licmon,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> (u16, String) {
     let mut s = TcpStream::connect(licmon.addr).unwrap();
     write!(
         s,
-        "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Auth-Token: {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Auth-Token: {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -241,13 +260,7 @@ fn the_web_ui_in_chromium() {
     ] {
         let body = json!({"name": name, "type": kind, "vendor": vendor, "address": address,
             "query_interval_secs": 10, "utility_path": utility(util), "time_zone": "Europe/Berlin"});
-        let (status, response) = api_post(
-            &licmon,
-            &token,
-            "/api/v1/license-servers",
-            &body.to_string(),
-        );
-        assert_eq!(status, 201, "{response}");
+        create_server(&licmon, &token, &body);
     }
 
     let downloads = dir.path().join("downloads");
@@ -328,6 +341,39 @@ fn the_web_ui_in_chromium() {
     assert_eq!(
         dashboard_status(&b, "mentor-old", "remote").as_deref(),
         Some("Offline")
+    );
+    // A server added meanwhile (through the API) appears on the next refresh; deleted, it
+    // disappears again — still without a reload.
+    let body = json!({"name": "late-logs", "type": "generic-log", "vendor": "Late"});
+    let late = create_server(&licmon, &token, &body);
+    wait_for(
+        Duration::from_secs(40),
+        "late-logs on the dashboard",
+        || {
+            dashboard_names(&b)
+                .contains(&"late-logs".to_string())
+                .then_some(())
+        },
+    );
+    assert_eq!(
+        dashboard_status(&b, "late-logs", "import").as_deref(),
+        Some("Ready")
+    );
+    let (status, response) = api_request(
+        &licmon,
+        &token,
+        "DELETE",
+        &format!("/api/v1/license-servers/{}", late["id"]),
+        "",
+    );
+    assert!(status == 200 || status == 204, "{status} {response}");
+    wait_for(Duration::from_secs(40), "late-logs gone", || {
+        (!dashboard_names(&b).contains(&"late-logs".to_string())).then_some(())
+    });
+    assert_eq!(
+        b.script("return window.__notReloaded === true;", json!([])),
+        json!(true),
+        "servers came and went without a reload"
     );
     assert_eq!(
         dashboard_status(&b, "plm-logs", "remote").as_deref(),
@@ -446,7 +492,12 @@ fn the_web_ui_in_chromium() {
         "time,kind,feature,user,host,count,reason\n\
          2026-11-02 08:00:00,out,nx_cad,ana,ws1,1,\n\
          2026-11-02 08:00:05,denied,nx_cad,bo,ws2,1,Licensed number of users already reached\n\
-         2026-11-02 09:30:00,in,nx_cad,ana,ws1,1,\n",
+         2026-11-02 08:10:00,denied,nx_cad,bo,ws2,1,Licensed number of users already reached\n\
+         2026-11-02 08:20:00,denied,nx_cam,cy,ws3,1,Licensed number of users already reached\n\
+         2026-11-02 09:30:00,in,nx_cad,ana,ws1,1,\n\
+         2026-11-02 09:40:00,denied,nx_cad,dee,ws4,1,Licensed number of users already reached\n\
+         2026-11-02 09:40:01,out,nx_cad,dee,ws4,1,\n\
+         2026-11-02 09:50:00,in,nx_cad,dee,ws4,1,\n",
     )
     .unwrap();
     let file_input = b.wait("#import-file", Duration::from_secs(5));
@@ -457,11 +508,12 @@ fn the_web_ui_in_chromium() {
         text.starts_with("Imported").then_some(text)
     });
     assert!(
-        imported.contains("3 events, 1 sessions, 1 denials"),
+        imported.contains("8 events, 2 sessions, 4 denials"),
         "{imported}"
     );
 
-    // Its usage history comes from the imported session: ana held nx_cad 08:00–09:30 that day.
+    // Its usage history comes from the imported sessions: ana held nx_cad 08:00–09:30 that day,
+    // dee 09:40–09:50 (right after a denial, so that one was a retry).
     // Opened afresh, the page shows the last week of its logs (they ended weeks ago).
     b.goto(&format!("{base}/servers/{logs_id}"));
     let chart_label = |wanted: &'static str| {
@@ -494,14 +546,11 @@ fn the_web_ui_in_chromium() {
         "features seen in the history"
     );
     // One day (From = To), by hour.
-    b.script(
-        "const f = document.querySelector('[data-history-form]'); \
-         f.elements.from.value = '2026-11-02'; f.elements.to.value = '2026-11-02'; \
-         f.dispatchEvent(new Event('change'));",
-        json!([]),
-    );
+    set_days(&b, "[data-history-form]", "2026-11-02", "2026-11-02");
     let label = chart_label("2 hours with data");
     assert!(label.contains("peak 1"), "{label}");
+
+    denials_tab(&b, &base, logs_id, &downloads);
 
     // Preferences › Visibility: hide plm-logs; it leaves the dashboard.
     b.goto(&format!("{base}/preferences/visibility"));
@@ -577,4 +626,143 @@ fn the_web_ui_in_chromium() {
         overflow.as_i64().unwrap() <= 0,
         "horizontal overflow {overflow}"
     );
+}
+
+/// Sets a form's From and To days as a user would, then tells the page they changed.
+fn set_days(b: &Browser, form: &str, from: &str, to: &str) {
+    b.script(
+        "const f = document.querySelector(arguments[0]); \
+         f.elements.from.value = arguments[1]; f.elements.to.value = arguments[2]; \
+         f.dispatchEvent(new Event('change'));",
+        json!([form, from, to]),
+    );
+}
+
+/// The rows of a table on the page, each as its cells' texts (`skip` leading cells left out).
+fn table_rows(b: &Browser, css: &str, skip: usize) -> Vec<String> {
+    let rows = b.script(
+        "return Array.from(document.querySelectorAll(arguments[0] + ' tbody tr'), \
+           r => Array.from(r.cells).slice(arguments[1]).map(c => c.textContent.trim()).join(' | '));",
+        json!([css, skip]),
+    );
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The import-only server's Denials tab: newest first, the counts per feature and user above
+/// the list, filters by user (picked from the counts) and by day, the whole selection exported.
+fn denials_tab(b: &Browser, base: &str, id: i64, downloads: &Path) {
+    // Already on this page (a hash change would not load it again): select the tab.
+    b.goto(&format!("{base}/servers/{id}"));
+    b.click(&b.wait("#tab-denials", Duration::from_secs(10)));
+    // Waits until the table shows `wanted`, then compares (a mismatch names what it showed).
+    let settled = |css: &'static str, wanted: Vec<&str>| {
+        let read = || -> Vec<String> {
+            // The time column is the viewer's local time: compare what is beside it.
+            if css == "#denials-table" {
+                return table_rows(b, css, 1);
+            }
+            table_rows(b, css, 0)
+                .iter()
+                .map(|r| {
+                    r.rsplit_once(" | ")
+                        .map_or(r.clone(), |(k, _)| k.to_string())
+                })
+                .collect()
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let mut rows = read();
+        while rows != wanted && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+            rows = read();
+        }
+        assert_eq!(rows, wanted, "{css}");
+    };
+    settled(
+        "#denial-features",
+        vec!["nx_cad | 2 | 3 | 1", "nx_cam | 1 | 1 | 1"],
+    );
+    settled(
+        "#denial-users",
+        vec!["bo | 2 | 2 | 1", "cy | 1 | 1 | 1", "dee | 0 | 1 | 0"],
+    );
+    let reason = "Licensed number of users already reached";
+    let cy = format!("nx_cam | cy | ws3 | 1 | {reason} | true denial");
+    let bo = format!("nx_cad | bo | ws2 | 1 | {reason} | true denial");
+    settled("#denials-table", vec![&cy, &bo, &bo]);
+    b.save_screenshot(&screenshots_dir().join("server-denials.png"));
+
+    // Pick bo in the user counts: the list and the feature counts follow.
+    b.click(&b.wait("#denial-users [data-value=bo]", Duration::from_secs(5)));
+    settled("#denials-table", vec![&bo, &bo]);
+    settled("#denial-features", vec!["nx_cad | 2 | 2 | 1"]);
+    let picked = b.script("return document.getElementById('d-user').value;", json!([]));
+    assert_eq!(picked, json!("bo"));
+
+    // The whole selection as CSV, from the API (every column, times in UTC).
+    b.click(&b.wait("[data-export-api=denials]", Duration::from_secs(5)));
+    let csv_path = downloads.join("plm-logs-denials.csv");
+    let csv = wait_for(Duration::from_secs(20), "the denials CSV", || {
+        std::fs::read_to_string(&csv_path)
+            .ok()
+            .filter(|s| s.lines().count() == 3)
+    });
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "at,count,feature,host,id,reason,retry,server_id,source,user"
+    );
+    assert!(
+        lines[1].starts_with("2026-11-02T08:10:00Z,1,nx_cad,ws2,"),
+        "{csv}"
+    );
+    assert!(
+        lines[2].ends_with(&format!(",false,{id},import,bo")),
+        "{csv}"
+    );
+
+    // A day without denials, then the days the wrong way round.
+    set_days(b, "[data-denials-form]", "2026-11-03", "2026-11-03");
+    wait_for(Duration::from_secs(10), "no denials that day", || {
+        let rows = table_rows(b, "#denials-table", 0);
+        (rows == ["No denials in this selection (denials come from imported logs)."]).then_some(())
+    });
+    settled("#denial-features", vec!["No denials in this selection."]);
+    b.click(&b.wait("[data-export-api=denials]", Duration::from_secs(5)));
+    let note = b.wait("[data-export-error]:not([hidden])", Duration::from_secs(10));
+    assert_eq!(
+        b.text(&note),
+        "Nothing to export: nothing matches this selection."
+    );
+    set_days(b, "[data-denials-form]", "2026-11-04", "2026-11-03");
+    let error = b.wait("[data-denials-error]:not([hidden])", Duration::from_secs(5));
+    assert_eq!(b.text(&error), "Choose a From day on or before the To day.");
+
+    // Clear: everything again.
+    b.click(&b.wait(
+        "[data-denials-form] button[type=reset]",
+        Duration::from_secs(5),
+    ));
+    settled("#denials-table", vec![&cy, &bo, &bo]);
+    assert!(b.find_all("[data-denials-error]:not([hidden])").is_empty());
+
+    // Sessions export the whole selection from the API too.
+    b.click(&b.wait("#tab-sessions", Duration::from_secs(5)));
+    b.wait("#sessions tbody tr td", Duration::from_secs(10));
+    b.click(&b.wait("[data-export-api=sessions]", Duration::from_secs(5)));
+    let csv_path = downloads.join("plm-logs-sessions.csv");
+    let csv = wait_for(Duration::from_secs(20), "the sessions CSV", || {
+        std::fs::read_to_string(&csv_path)
+            .ok()
+            .filter(|s| s.lines().count() == 3)
+    });
+    let users: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').nth(1).unwrap())
+        .collect();
+    assert_eq!(users, ["dee", "ana"], "newest first: {csv}");
 }

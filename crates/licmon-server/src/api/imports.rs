@@ -1,5 +1,5 @@
-//! Imports over HTTP: upload a log (streamed to a file, then imported like `licmon import`),
-//! list past imports, and the denials imports found.
+//! Imports over HTTP: upload a log (streamed to a file, then imported like `licmon import`)
+//! and list past imports (the denials they found: `denials.rs`).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,11 +9,10 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
 use licmon_core::ServerId;
 use licmon_import::{ImportError, ImportRequest, ImportSummary, Via};
 use licmon_parse::LogFormat;
-use licmon_store::{DenialQuery, DenialRecord, ImportRecord};
+use licmon_store::ImportRecord;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
@@ -22,14 +21,12 @@ use crate::{ApiError, AppState};
 
 pub fn routes() -> axum::Router<AppState> {
     use axum::routing::get;
-    axum::Router::new()
-        .route(
-            "/license-servers/{id}/imports",
-            get(list_imports)
-                .post(upload)
-                .layer(axum::extract::DefaultBodyLimit::disable()),
-        )
-        .route("/license-servers/{id}/denials", get(denials))
+    axum::Router::new().route(
+        "/license-servers/{id}/imports",
+        get(list_imports)
+            .post(upload)
+            .layer(axum::extract::DefaultBodyLimit::disable()),
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -165,47 +162,4 @@ pub async fn list_imports(
     state.store.get_server(id).await?;
     let limit = if params.limit == 0 { 100 } else { params.limit };
     Ok(Json(state.store.import_runs(id, limit.min(10_000)).await?))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct DenialParams {
-    #[serde(default)]
-    true_only: bool,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
-    #[serde(default)]
-    limit: u32,
-    #[serde(default)]
-    offset: u32,
-}
-
-/// Denials, oldest first; `retry` marks a denial followed by a checkout of the same feature by
-/// the same user within the configured window (not a true denial).
-#[utoipa::path(get, path = "/api/v1/license-servers/{id}/denials", tag = "usage",
-    params(("id" = i64, Path, description = "license-server id"),
-        ("true_only" = Option<bool>, Query, description = "only true denials (no retries)"),
-        ("from" = Option<String>, Query, description = "RFC 3339 start of the range"),
-        ("to" = Option<String>, Query, description = "RFC 3339 end of the range (exclusive)"),
-        ("limit" = Option<u32>, Query, description = "at most this many (default 1000)"),
-        ("offset" = Option<u32>, Query, description = "skip this many")),
-    responses((status = 200, description = "denials, oldest first", body = Vec<DenialRecord>),
-        (status = 404, description = "no such server", body = super::openapi::ErrorBody)))]
-pub async fn denials(
-    State(state): State<AppState>,
-    Path(id): Path<ServerId>,
-    Query(p): Query<DenialParams>,
-) -> Result<Json<Vec<DenialRecord>>, ApiError> {
-    state.store.get_server(id).await?;
-    let query = DenialQuery {
-        true_only: p.true_only,
-        from: p.from,
-        to: p.to,
-        limit: if p.limit == 0 {
-            1000
-        } else {
-            p.limit.min(100_000)
-        },
-        offset: p.offset,
-    };
-    Ok(Json(state.store.denials(id, &query).await?))
 }

@@ -6,6 +6,7 @@ mod body;
 pub mod capacity;
 pub mod cluster;
 mod csv;
+pub mod denials;
 mod history;
 pub mod imports;
 pub mod openapi;
@@ -51,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .merge(totals::routes())
         .merge(reports::routes())
         .merge(imports::routes())
+        .merge(denials::routes())
         .merge(agent::routes())
         .fallback(not_found)
 }

@@ -6,7 +6,9 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, agent, capacity, cluster, history, imports, reports, servers, totals};
+use super::{
+    accounts, agent, capacity, cluster, denials, history, imports, reports, servers, totals,
+};
 use crate::alerts::api as alerts;
 
 #[derive(OpenApi)]
@@ -27,7 +29,7 @@ use crate::alerts::api as alerts;
         reports::feature_usage,
         agent::get_config, agent::post_reports, agent::list_agents, agent::delete_agent,
         agent::list_apps, agent::create_app, agent::get_app, agent::replace_app, agent::delete_app,
-        imports::upload, imports::list_imports, imports::denials,
+        imports::upload, imports::list_imports, denials::denials, denials::denial_counts,
         alerts::list_rules, alerts::get_rule, alerts::create_rule, alerts::replace_rule,
         alerts::delete_rule, alerts::list_alerts,
     ),

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use licmon_core::{LicenseServer, ServerId};
-use licmon_store::{FeatureDenials, SessionTotal, UsagePoint};
+use licmon_store::{DenialCount, SessionTotal, UsagePoint};
 use serde::Serialize;
 
 /// The length of the periods a report counts in.
@@ -67,7 +67,7 @@ pub fn rows_of(
     server: &LicenseServer,
     points: &[UsagePoint],
     sessions: &[SessionTotal],
-    denials: &[FeatureDenials],
+    denials: &[DenialCount],
     bucket: Bucket,
 ) -> Vec<FeatureUsageRow> {
     let mut usage: BTreeMap<&str, Usage> = BTreeMap::new();
@@ -86,14 +86,14 @@ pub fn rows_of(
     for name in sessions.iter().map(|s| s.name.as_str()) {
         usage.entry(name).or_default();
     }
-    for name in denials.iter().map(|d| d.feature.as_str()) {
+    for name in denials.iter().map(|d| d.name.as_str()) {
         usage.entry(name).or_default();
     }
     usage
         .into_iter()
         .map(|(feature, u)| {
             let session = sessions.iter().find(|s| s.name == feature);
-            let denial = denials.iter().find(|d| d.feature == feature);
+            let denial = denials.iter().find(|d| d.name == feature);
             let average = if u.covered > 0 {
                 u.sum_of_averages / u.covered as f64
             } else {

@@ -10,13 +10,16 @@ pub use feature_usage::{Bucket, FeatureUsageRow, rows_of};
 
 use chrono::{DateTime, Duration, Utc};
 use licmon_core::LicenseServer;
-use licmon_store::{Granularity, StoreError, TotalsBy};
+use licmon_store::{DenialFilter, DenialGroup, Granularity, StoreError, TotalsBy};
 
 use crate::AppState;
 
 /// Ranges up to this long are measured by the hour; longer ones by the day (a year of hours
 /// for every feature of a large site is more than a report needs).
 const HOURLY_UP_TO: Duration = Duration::days(93);
+
+/// More features than any server has: the denial counts of every one.
+const ALL_FEATURES: u32 = 1_000_000;
 
 /// The range a report covers: `[from, to)`.
 #[derive(Debug, Clone, Copy)]
@@ -64,9 +67,14 @@ pub async fn feature_usage(
                 range.now,
             )
             .await?;
+        let in_range = DenialFilter {
+            from: Some(range.from),
+            to: Some(range.to),
+            ..DenialFilter::default()
+        };
         let denials = state
             .store
-            .feature_denials(server.id, range.from, range.to)
+            .denial_counts(server.id, DenialGroup::Feature, &in_range, ALL_FEATURES)
             .await?;
         rows.extend(rows_of(server, &points, &sessions, &denials, bucket));
     }

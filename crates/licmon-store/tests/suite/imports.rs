@@ -16,7 +16,7 @@ pub fn session(feature: &str, user: &str, start: i64, end: Option<i64>) -> NewSe
     }
 }
 
-fn denial(feature: &str, user: &str, at: i64, retry: bool) -> NewDenial {
+pub fn denial(feature: &str, user: &str, at: i64, retry: bool) -> NewDenial {
     NewDenial {
         at: t(at),
         feature: feature.into(),

@@ -26,6 +26,8 @@ mod counted_denials;
 pub use counted_denials::*;
 mod borrows;
 pub use borrows::*;
+mod denials;
+pub use denials::*;
 
 #[macro_export]
 macro_rules! backend_tests {
@@ -50,7 +52,8 @@ macro_rules! backend_tests {
             a_second_importer_of_the_same_server_conflicts_and_writes_nothing,
             import_runs_are_listed_newest_first, usage_history_from_imported_sessions,
             imported_names_keep_every_character, counted_denials_of_polls_become_denials,
-            denials_per_feature_in_a_range);
+            denials_newest_first_page_and_filter,
+            denial_counts_per_feature_and_user);
         $crate::backend_tests!(@cases $open;
             a_polled_borrow_keeps_its_ip_and_expiry_and_a_renewal_moves_it,
             imported_sessions_have_no_ip_or_borrow_expiry);

@@ -32,6 +32,17 @@ fn point(feature: &str, h: i64, avg: f64, max: u64, issued: Option<u64>) -> Usag
     }
 }
 
+fn denied(name: &str, denials: u64, true_denials: u64) -> DenialCount {
+    DenialCount {
+        name: name.into(),
+        denials,
+        true_denials,
+        users: 1,
+        features: 1,
+        last_at: hour(1),
+    }
+}
+
 fn sessions(name: &str, sessions: u64, users: u64, license_hours: f64) -> SessionTotal {
     SessionTotal {
         name: name.into(),
@@ -56,11 +67,7 @@ fn a_feature_at_capacity_and_one_with_seats_never_used() {
         point("viewer", 0, 2.0, 5, Some(20)),
         point("viewer", 1, 1.0, 3, Some(20)),
     ];
-    let denials = [FeatureDenials {
-        feature: "solver".into(),
-        denials: 7,
-        true_denials: 4,
-    }];
+    let denials = [denied("solver", 7, 4)];
     let rows = rows_of(
         &server(),
         &points,
@@ -139,11 +146,7 @@ fn issued_is_the_most_in_the_range_and_uncounted_features_have_no_percentages() 
 fn features_known_only_from_sessions_or_denials_are_listed_too() {
     // An imported-only range with sessions but no usage buckets, and a feature that was only
     // ever denied (nobody owns it: UNSUPPORTED requests).
-    let denials = [FeatureDenials {
-        feature: "MATLAB_Distrib".into(),
-        denials: 3,
-        true_denials: 3,
-    }];
+    let denials = [denied("MATLAB_Distrib", 3, 3)];
     let rows = rows_of(
         &server(),
         &[],
