@@ -58,6 +58,8 @@ pub struct AppStateFields {
     /// Log imports (`POST /api/v1/license-servers/{id}/imports`) and where uploads wait.
     pub importer: licmon_import::Importer,
     pub upload_dir: std::path::PathBuf,
+    /// What `GET /api/v1/agent/config` tells agents: seconds between their reports.
+    pub agent_report_interval_secs: u64,
 }
 
 impl AppState {
@@ -79,6 +81,7 @@ impl AppState {
                 },
             ),
             upload_dir: std::env::temp_dir(),
+            agent_report_interval_secs: licmon_protocol::DEFAULT_REPORT_INTERVAL_SECS,
         }))
     }
 }

@@ -27,6 +27,9 @@ pub struct Config {
     pub max_output_bytes: usize,
     /// Seconds an agent counts as online after its last report (SPEC §2: 120).
     pub agent_window_secs: u32,
+    /// Seconds between an agent's reports, as agents learn it from their configuration
+    /// (SPEC §5: 30); an agent's own `LICMON_AGENT_INTERVAL_SECS` overrides it.
+    pub agent_report_interval_secs: u64,
     /// Denials (SPEC §4): a checkout of the same feature by the same user at most this many
     /// seconds before a denial makes it a retry, not a true denial ...
     pub denial_retry_before_secs: u32,
@@ -75,6 +78,7 @@ impl Default for Config {
             poll_concurrency: 32,
             max_output_bytes: 16 * 1024 * 1024,
             agent_window_secs: 120,
+            agent_report_interval_secs: 30,
             denial_retry_before_secs: 5,
             denial_retry_after_secs: 2,
             log_format: LogFormat::Text,
@@ -154,6 +158,9 @@ impl Config {
                 "LICMON_AGENT_WINDOW_SECS" => {
                     self.agent_window_secs = value.parse().map_err(|_| bad("a number"))?
                 }
+                "LICMON_AGENT_REPORT_INTERVAL_SECS" => {
+                    self.agent_report_interval_secs = value.parse().map_err(|_| bad("a number"))?
+                }
                 "LICMON_DENIAL_RETRY_BEFORE_SECS" => {
                     self.denial_retry_before_secs = value.parse().map_err(|_| bad("a number"))?
                 }
@@ -204,6 +211,12 @@ impl Config {
         }
         if self.token_cache_secs > 60 {
             bail!("token_cache_secs must be at most 60 (revoked tokens must stop working soon)");
+        }
+        if !(5..=3600).contains(&self.agent_report_interval_secs) {
+            bail!(
+                "agent_report_interval_secs must be from 5 to 3600 (got {})",
+                self.agent_report_interval_secs
+            );
         }
         if self.alert_eval_secs == 0 {
             bail!("alert_eval_secs must be at least 1");
@@ -267,6 +280,10 @@ max_output_bytes = 16777216
 
 # An agent counts as online this long after its last report (seconds).
 agent_window_secs = 120
+
+# Seconds between an agent's reports, sent to agents with their configuration (5 to 3600).
+# Keep agent_window_secs at least twice as long, or agents show Offline between reports.
+agent_report_interval_secs = 30
 
 # Denials: a checkout of the same feature by the same user from this many seconds before a
 # denial to this many seconds after it makes the denial a retry, not a true denial.
@@ -354,6 +371,23 @@ mod tests {
         };
         let c = Config::load(&flags, &env(&[("LICMON_DATABASE", "sqlite:///env.db")])).unwrap();
         assert_eq!(c.database.as_deref(), Some("postgres://u@h/db"));
+    }
+
+    #[test]
+    fn the_agent_report_interval_is_bounded() {
+        let load = |value: &str| {
+            Config::load(
+                &CommonFlags::default(),
+                &env(&[("LICMON_AGENT_REPORT_INTERVAL_SECS", value)]),
+            )
+            .and_then(|c| c.validate().map(|()| c))
+        };
+        assert_eq!(load("60").unwrap().agent_report_interval_secs, 60);
+        assert_eq!(
+            load("2").unwrap_err().to_string(),
+            "agent_report_interval_secs must be from 5 to 3600 (got 2)"
+        );
+        assert!(load("7201").is_err());
     }
 
     #[test]

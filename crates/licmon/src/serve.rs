@@ -136,6 +136,14 @@ pub async fn run_node(
         tokio::spawn(collector.run(stop_rx.clone()))
     });
     let mut state = AppState::new(store.clone(), status_settings(&config));
+    state.agent_report_interval_secs = config.agent_report_interval_secs;
+    if u64::from(config.agent_window_secs) < 2 * config.agent_report_interval_secs {
+        tracing::warn!(
+            agent_window_secs = config.agent_window_secs,
+            agent_report_interval_secs = config.agent_report_interval_secs,
+            "agents reporting at this interval can show Offline between two reports: keep agent_window_secs at least twice agent_report_interval_secs"
+        );
+    }
     // Alerts: every node runs the evaluator; the lease in the database lets one evaluate.
     state.metrics = licmon_server::metrics::MetricsState {
         polls: poll_metrics,

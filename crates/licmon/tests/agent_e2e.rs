@@ -106,7 +106,11 @@ fn an_agent_makes_its_server_online_and_its_application_a_feature_then_goes_offl
     let licmon = Licmon::serve(
         &dir.path().join("data"),
         &["--no-monitoring"],
-        &[("LICMON_AGENT_WINDOW_SECS", "3")],
+        &[
+            ("LICMON_AGENT_WINDOW_SECS", "3"),
+            // What the configuration tells agents (their own setting overrides it).
+            ("LICMON_AGENT_REPORT_INTERVAL_SECS", "45"),
+        ],
     );
     let addr = licmon.addr;
 
@@ -212,7 +216,7 @@ fn an_agent_makes_its_server_online_and_its_application_a_feature_then_goes_offl
     let (status, body) = request(addr, "GET", "/api/v1/agent/config", Some(&token), b"");
     assert_eq!(status, 200, "{body}");
     let config = json(&body);
-    assert_eq!(config["report_interval_secs"], 30);
+    assert_eq!(config["report_interval_secs"], 45);
     assert_eq!(config["apps"].as_array().unwrap().len(), 1);
 
     // Refusals, each with its reason.

@@ -14,8 +14,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use licmon_core::{DataSource, ManagerKind, ServerId, ValidationErrors};
 use licmon_protocol::{
-    Accepted, AgentConfig, AppRule, DEFAULT_CONFIG_REFRESH_SECS, DEFAULT_REPORT_INTERVAL_SECS,
-    PROTOCOL_VERSION, ReportDocument,
+    Accepted, AgentConfig, AppRule, DEFAULT_CONFIG_REFRESH_SECS, PROTOCOL_VERSION, ReportDocument,
 };
 use licmon_store::{
     AgentApp, AgentAppInput, AgentAppUsage, AgentIdentity, AgentRecord, AgentReportBatch,
@@ -288,7 +287,7 @@ pub async fn get_config(State(state): State<AppState>) -> Result<Json<AgentConfi
         .collect();
     Ok(Json(AgentConfig {
         version: PROTOCOL_VERSION,
-        report_interval_secs: DEFAULT_REPORT_INTERVAL_SECS,
+        report_interval_secs: state.agent_report_interval_secs,
         config_refresh_secs: DEFAULT_CONFIG_REFRESH_SECS,
         apps,
     }))
