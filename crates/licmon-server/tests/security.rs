@@ -819,6 +819,48 @@ async fn logins_are_rate_limited_per_address() {
 }
 
 #[tokio::test]
+async fn behind_a_trusted_proxy_the_limit_is_per_forwarded_client() {
+    let s = auth_harness::start_configured(licmon_store::StatusSettings::default(), |state| {
+        state.auth.trusted_proxies =
+            licmon_server::auth::client_address::TrustedProxies::parse(&["127.0.0.1"]).unwrap();
+    })
+    .await;
+    s.user("real", Role::User, None).await;
+    // Posts the login form as a browser behind the proxy at 127.0.0.1 whose client is `from`.
+    let login = |name: String, password: String, from: &'static str| {
+        let s = &s;
+        async move {
+            let form = s.login_form().await;
+            let body = format!(
+                "name={}&password={}&next=%2F&csrf_token={}",
+                enc(&name),
+                enc(&password),
+                enc(&form.field)
+            );
+            let headers = [("Cookie", form.cookie.as_str()), ("X-Forwarded-For", from)];
+            s.request(
+                "POST",
+                "/login",
+                &headers,
+                Some(("application/x-www-form-urlencoded", body.into_bytes())),
+            )
+            .await
+            .status
+        }
+    };
+    // One client guesses 20 account names through the proxy and is locked out...
+    for i in 0..20 {
+        let status = login(format!("guess-{i}"), "123456".into(), "198.51.100.1").await;
+        assert_eq!(status, 401, "attempt {i}");
+    }
+    let real = || TestServer::password("real");
+    assert_eq!(login("real".into(), real(), "198.51.100.1").await, 429);
+    // ... while everybody else behind the same proxy still logs in.
+    assert_eq!(login("real".into(), real(), "198.51.100.2").await, 303);
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn login_attempts_older_than_the_window_are_pruned_on_a_login() {
     let s = start().await;
     s.user("real", Role::User, None).await;

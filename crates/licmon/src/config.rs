@@ -51,6 +51,9 @@ pub struct Config {
     pub token_cache_secs: u64,
     /// Seconds between alert evaluations (one node evaluates at a time).
     pub alert_eval_secs: u64,
+    /// Reverse proxies (addresses or networks) whose `X-Forwarded-For` names the client, for
+    /// the login rate limit; empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<String>,
     /// When set, `GET /metrics` needs `Authorization: Bearer <metrics_token>`.
     pub metrics_token: Option<String>,
     /// Log imports: the watched folder.
@@ -88,6 +91,7 @@ impl Default for Config {
             session_max_secs: 43200,
             token_cache_secs: 1,
             alert_eval_secs: 30,
+            trusted_proxies: Vec::new(),
             metrics_token: None,
             import: crate::import_cmd::ImportConfig::default(),
             utilities: BTreeMap::new(),
@@ -161,6 +165,14 @@ impl Config {
                 "LICMON_AGENT_REPORT_INTERVAL_SECS" => {
                     self.agent_report_interval_secs = value.parse().map_err(|_| bad("a number"))?
                 }
+                "LICMON_TRUSTED_PROXIES" => {
+                    self.trusted_proxies = value
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|v| !v.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                }
                 "LICMON_DENIAL_RETRY_BEFORE_SECS" => {
                     self.denial_retry_before_secs = value.parse().map_err(|_| bad("a number"))?
                 }
@@ -218,6 +230,8 @@ impl Config {
                 self.agent_report_interval_secs
             );
         }
+        licmon_server::auth::client_address::TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(anyhow::Error::msg)?;
         if self.alert_eval_secs == 0 {
             bail!("alert_eval_secs must be at least 1");
         }
@@ -309,6 +323,10 @@ token_cache_secs = 1
 # Seconds between alert evaluations (rules: Administration > Alerts).
 alert_eval_secs = 30
 
+# Behind a reverse proxy: its addresses or networks. Their X-Forwarded-For header then names
+# the client for the login rate limit (never believed from anyone else).
+# trusted_proxies = ["127.0.0.1", "10.0.0.0/8"]
+
 # Prometheus: with a token, GET /metrics needs "Authorization: Bearer <token>".
 # metrics_token = "a-long-random-string"
 
@@ -388,6 +406,25 @@ mod tests {
             "agent_report_interval_secs must be from 5 to 3600 (got 2)"
         );
         assert!(load("7201").is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_from_the_environment_are_checked() {
+        let load = |value: &str| {
+            Config::load(
+                &CommonFlags::default(),
+                &env(&[("LICMON_TRUSTED_PROXIES", value)]),
+            )
+            .and_then(|c| c.validate().map(|()| c))
+        };
+        assert_eq!(
+            load("127.0.0.1, 10.0.0.0/8,").unwrap().trusted_proxies,
+            ["127.0.0.1", "10.0.0.0/8"]
+        );
+        assert_eq!(
+            load("10.0.0.0/8,proxy").unwrap_err().to_string(),
+            "trusted_proxies: \"proxy\" is not an IP address or network (like 10.0.0.0/8)"
+        );
     }
 
     #[test]

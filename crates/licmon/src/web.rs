@@ -4,6 +4,7 @@ use std::future::Future;
 
 use licmon_server::AppState;
 use licmon_server::auth::AuthSettings;
+use licmon_server::auth::client_address::TrustedProxies;
 
 use crate::config::Config;
 
@@ -13,6 +14,8 @@ pub fn auth_settings(config: &Config) -> AuthSettings {
         session_absolute: chrono::Duration::seconds(config.session_max_secs as i64),
         secure_cookies: config.tls_cert.is_some(),
         token_cache_ttl: std::time::Duration::from_secs(config.token_cache_secs),
+        // Checked when the configuration was loaded (`Config::validate`).
+        trusted_proxies: TrustedProxies::parse(&config.trusted_proxies).unwrap_or_default(),
         ..AuthSettings::default()
     }
 }

@@ -134,17 +134,23 @@ pub struct LoginForm {
     csrf_token: String,
 }
 
-/// The client address for rate limits: the TCP peer (licmon does not trust forwarded headers).
-fn client_address(request: &Request) -> String {
+/// The client address for rate limits: the TCP peer, or behind a trusted reverse proxy the
+/// address it forwarded (`client_address.rs`).
+fn client_address(request: &Request, settings: &super::AuthSettings) -> String {
     request
         .extensions()
         .get::<ConnectInfo<crate::tls::ClientAddr>>()
-        .map(|c| c.0.0.ip().to_string())
+        .map(|c| {
+            settings
+                .trusted_proxies
+                .client(c.0.0.ip(), request.headers())
+                .to_string()
+        })
         .unwrap_or_else(|| "unknown".into())
 }
 
 pub async fn login_submit(State(state): State<AppState>, request: Request) -> Response {
-    let address = client_address(&request);
+    let address = client_address(&request, &state.auth);
     let headers = request.headers().clone();
     let Ok(Form(form)) = Form::<LoginForm>::from_request(request, &state).await else {
         return ApiError::BadRequest("send name and password as a form".into()).into_response();

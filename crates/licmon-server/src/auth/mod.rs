@@ -12,6 +12,7 @@
 //!   (the `licmon_login_csrf` cookie and the form field, see [`login`]).
 
 pub mod accounts;
+pub mod client_address;
 pub mod login;
 pub mod login_attempts;
 pub mod middleware;
@@ -60,6 +61,8 @@ pub struct AuthSettings {
     /// a token revoked elsewhere (another node, the CLI) stops working within this time.
     /// Zero reads the database on every request.
     pub token_cache_ttl: std::time::Duration,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (see `client_address.rs`).
+    pub trusted_proxies: client_address::TrustedProxies,
 }
 
 impl Default for AuthSettings {
@@ -73,6 +76,7 @@ impl Default for AuthSettings {
             failure_window: Duration::minutes(15),
             max_body_bytes: 1024 * 1024,
             token_cache_ttl: std::time::Duration::from_secs(1),
+            trusted_proxies: client_address::TrustedProxies::default(),
         }
     }
 }

@@ -30,13 +30,22 @@ pub async fn start() -> TestServer {
 }
 
 pub async fn start_with(status: StatusSettings) -> TestServer {
+    start_configured(status, |_| {}).await
+}
+
+/// A server whose state `configure` adjusts first (auth settings, ...).
+pub async fn start_configured(
+    status: StatusSettings,
+    configure: impl FnOnce(&mut AppState),
+) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(
         SqlStore::open(&DatabaseUrl::sqlite_in(dir.path()))
             .await
             .unwrap(),
     );
-    let state = AppState::new(store.clone(), status);
+    let mut state = AppState::new(store.clone(), status);
+    configure(&mut state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
