@@ -831,21 +831,10 @@ async fn behind_a_trusted_proxy_the_limit_is_per_forwarded_client() {
         let s = &s;
         async move {
             let form = s.login_form().await;
-            let body = format!(
-                "name={}&password={}&next=%2F&csrf_token={}",
-                enc(&name),
-                enc(&password),
-                enc(&form.field)
-            );
-            let headers = [("Cookie", form.cookie.as_str()), ("X-Forwarded-For", from)];
-            s.request(
-                "POST",
-                "/login",
-                &headers,
-                Some(("application/x-www-form-urlencoded", body.into_bytes())),
-            )
-            .await
-            .status
+            let forwarded = [("X-Forwarded-For", from)];
+            s.post_login_with(&form, &name, &password, &forwarded)
+                .await
+                .status
         }
     };
     // One client guesses 20 account names through the proxy and is locked out...

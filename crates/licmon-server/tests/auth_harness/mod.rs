@@ -203,16 +203,29 @@ impl TestServer {
 
     /// Posts the login form with this `form`'s cookie and field.
     pub async fn post_login(&self, form: &LoginForm, name: &str, password: &str) -> Resp {
+        self.post_login_with(form, name, password, &[]).await
+    }
+
+    /// [`Self::post_login`] with more request headers (e.g. a proxy's `X-Forwarded-For`).
+    pub async fn post_login_with(
+        &self,
+        form: &LoginForm,
+        name: &str,
+        password: &str,
+        extra: &[(&str, &str)],
+    ) -> Resp {
         let body = format!(
             "name={}&password={}&next=%2F&csrf_token={}",
             enc(name),
             enc(password),
             enc(&form.field)
         );
+        let mut headers = vec![("Cookie", form.cookie.as_str())];
+        headers.extend_from_slice(extra);
         self.request(
             "POST",
             "/login",
-            &[("Cookie", &form.cookie)],
+            &headers,
             Some(("application/x-www-form-urlencoded", body.into_bytes())),
         )
         .await
