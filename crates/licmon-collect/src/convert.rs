@@ -63,6 +63,7 @@ pub fn snapshot(report: &StatusReport, taken_at: DateTime<Utc>) -> Snapshot {
                 up: d.status == UpDown::Up,
                 version: d.version.clone(),
                 error: d.error.clone(),
+                denied_total: d.denied,
             })
             .collect(),
         features: report

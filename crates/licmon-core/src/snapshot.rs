@@ -20,6 +20,10 @@ pub struct DaemonState {
     pub up: bool,
     pub version: Option<String>,
     pub error: Option<String>,
+    /// Its count of refused requests over all its features since it started, where the
+    /// utility counts per daemon only (RLM ISV `Denials:`); see `FeatureUsage::denied_total`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub denied_total: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

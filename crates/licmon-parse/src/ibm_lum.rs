@@ -135,6 +135,7 @@ pub fn parse_i4blt(text: &str, ctx: &ParseContext) -> StatusReport {
                         status: UpDown::Up,
                         version: None,
                         error: None,
+                        denied: None,
                     });
                 }
             }

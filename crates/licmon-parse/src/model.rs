@@ -64,6 +64,10 @@ pub struct VendorDaemon {
     pub status: UpDown,
     pub version: Option<String>,
     pub error: Option<String>,
+    /// Requests it refused since it started, over all its features, where the output counts
+    /// them per daemon only (RLM's ISV `Denials:` total).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub denied: Option<u64>,
 }
 
 /// When a pool of licenses expires.

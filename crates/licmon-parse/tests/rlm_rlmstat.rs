@@ -143,9 +143,11 @@ fn foundry_nuke_v15_client_v12_server_pools_merged_per_product() {
             isv.name.as_str(),
             isv.status,
             isv.version.as_deref(),
-            isv.error.as_deref()
+            isv.error.as_deref(),
+            isv.denied
         ),
-        ("foundry", UpDown::Up, Some("12.2"), None)
+        // `Denials: 0 (0/sec) 0 (0/sec) 1230 (0/sec)`: 1230 since the ISV started.
+        ("foundry", UpDown::Up, Some("12.2"), None, Some(1230))
     );
 
     let p = Some(Expiry::Permanent);
@@ -366,8 +368,13 @@ fn converge_csci_tab_indented_v12_with_trailing_spaces() {
     assert_eq!(r.vendor_daemons.len(), 1);
     let isv = &r.vendor_daemons[0];
     assert_eq!(
-        (isv.name.as_str(), isv.status, isv.version.as_deref()),
-        ("csci", UpDown::Up, Some("12.2"))
+        (
+            isv.name.as_str(),
+            isv.status,
+            isv.version.as_deref(),
+            isv.denied
+        ),
+        ("csci", UpDown::Up, Some("12.2"), Some(0))
     );
 
     let exp = on(2022, 1, 31);
@@ -658,6 +665,28 @@ something else entirely
 }
 
 /// Every file of `fixtures/rlm/` is named in this file, so each has its test.
+/// The ISV's `Denials:` total is its count; the rlm server's own statistics, or a row whose
+/// counts cannot be read, count nothing.
+#[test]
+fn isv_denial_totals_only_inside_an_isv_status_block() {
+    let text = "\
+rlm status on melody (port 5053), up 1d 00:00:00
+Messages:    5 (0/sec)           5 (0/sec)          5 (0/sec)
+Denials:     7 (0/sec)           7 (0/sec)          7 (0/sec)
+reprise ISV server status on melody (port 5055), up 1d 00:00:00
+Denials:     1 (0/sec)           2 (0/sec)          345 (0/sec)
+acme ISV server status on melody (port 5056), up 1d 00:00:00
+Denials:     1 (0/sec)           many
+";
+    let r = parse_rlmstat(text, &ctx("2024-03-01T00:00:00Z", chrono_tz::UTC));
+    let denied: Vec<(&str, Option<u64>)> = r
+        .vendor_daemons
+        .iter()
+        .map(|d| (d.name.as_str(), d.denied))
+        .collect();
+    assert_eq!(denied, [("reprise", Some(345)), ("acme", None)]);
+}
+
 #[test]
 fn every_rlm_fixture_has_a_test() {
     let source = include_str!("rlm_rlmstat.rs");

@@ -28,39 +28,74 @@ pub(crate) struct CountedDenials {
 
 /// What the counts of `now` add to those of `previous`. A feature counted for the first time
 /// (or after polls without a count) only sets the baseline: its count covers an unknown time.
-/// A count that went down was reset (the server restarted): all of it is new.
+/// A count that went down was reset (the server restarted): all of it is new. A daemon that
+/// counts for all its features (RLM ISV servers) gives denials of the feature
+/// [`any_feature_of`] it.
 pub(crate) fn counted_denials(previous: Option<&Snapshot>, now: &Snapshot) -> Vec<CountedDenials> {
     let Some(previous) = previous else {
         return Vec::new();
     };
     let since = previous.taken_at.format("%Y-%m-%d %H:%M:%S UTC");
-    now.features
-        .iter()
-        .filter_map(|feature| {
-            let total = feature.denied_total?;
-            let before = previous
-                .features
-                .iter()
-                .find(|p| p.name == feature.name && p.vendor == feature.vendor)?
-                .denied_total?;
-            let (count, reason) = if total >= before {
-                (
-                    total - before,
-                    format!("counted by the license server since the poll at {since}; the count names no user or host"),
-                )
-            } else {
-                (
-                    total,
-                    format!("counted by the license server since it restarted (after the poll at {since}, its count went from {before} to {total}); the count names no user or host"),
-                )
-            };
-            (count > 0).then(|| CountedDenials {
-                feature: feature.name.clone(),
-                count,
-                reason,
-            })
-        })
-        .collect()
+    let features = now.features.iter().filter_map(|feature| {
+        let before = previous
+            .features
+            .iter()
+            .find(|p| p.name == feature.name && p.vendor == feature.vendor)?;
+        let counter = "the license server";
+        growth(
+            feature.name.clone(),
+            counter,
+            before.denied_total?,
+            feature.denied_total?,
+            &since,
+        )
+    });
+    let daemons = now.daemons.iter().filter_map(|daemon| {
+        let before = previous.daemons.iter().find(|p| p.name == daemon.name)?;
+        let counter = format!("the ISV server {} for all its features", daemon.name);
+        growth(
+            any_feature_of(&daemon.name),
+            &counter,
+            before.denied_total?,
+            daemon.denied_total?,
+            &since,
+        )
+    });
+    features.chain(daemons).collect()
+}
+
+/// The feature name of denials a daemon counts without naming the feature.
+fn any_feature_of(daemon: &str) -> String {
+    format!("(any feature of {daemon})")
+}
+
+fn growth(
+    feature: String,
+    counter: &str,
+    before: u64,
+    total: u64,
+    since: &impl std::fmt::Display,
+) -> Option<CountedDenials> {
+    let (count, reason) = if total >= before {
+        (
+            total - before,
+            format!(
+                "counted by {counter} since the poll at {since}; the count names no user or host"
+            ),
+        )
+    } else {
+        (
+            total,
+            format!(
+                "counted by {counter} since it restarted (after the poll at {since}, its count went from {before} to {total}); the count names no user or host"
+            ),
+        )
+    };
+    (count > 0).then_some(CountedDenials {
+        feature,
+        count,
+        reason,
+    })
 }
 
 /// The most rows one feature's growth writes at one poll. A count that grew by more (a
@@ -173,6 +208,27 @@ mod tests {
         // Reset to zero: nothing refused since.
         let zero = snapshot(4, &[("solver", None, Some(0))]);
         assert_eq!(counted_denials(Some(&after), &zero), []);
+    }
+
+    #[test]
+    fn an_rlm_isv_counts_for_all_its_features() {
+        let daemon = |name: &str, denied_total| licmon_core::snapshot::DaemonState {
+            name: name.to_string(),
+            up: true,
+            version: None,
+            error: None,
+            denied_total,
+        };
+        let mut before = snapshot(0, &[]);
+        before.daemons = vec![daemon("foundry", Some(1230)), daemon("csci", Some(0))];
+        let mut after = snapshot(2, &[]);
+        after.daemons = vec![daemon("foundry", Some(1232)), daemon("csci", None)];
+        let found = counted_denials(Some(&before), &after);
+        assert_eq!(counts(&found), [("(any feature of foundry)", 2)]);
+        assert_eq!(
+            found[0].reason,
+            "counted by the ISV server foundry for all its features since the poll at 2026-03-02 10:00:00 UTC; the count names no user or host"
+        );
     }
 
     #[test]

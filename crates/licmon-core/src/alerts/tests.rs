@@ -174,6 +174,7 @@ fn daemon_and_triad_members_down_only_from_an_online_server() {
         },
     ];
     snap.daemons = vec![DaemonState {
+        denied_total: None,
         name: "ansyslmd".into(),
         up: false,
         version: None,

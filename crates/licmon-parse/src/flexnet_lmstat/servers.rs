@@ -209,12 +209,14 @@ pub(super) fn parse_daemon_line(t: &str) -> Option<VendorDaemon> {
                 .filter(|v| v.starts_with('v'))
                 .map(|v| strip_v(v).to_owned()),
             error: None,
+            denied: None,
         },
         _ => VendorDaemon {
             name: name.to_owned(),
             status: UpDown::Down,
             version: None,
             error: (!rest.is_empty()).then(|| rest.to_owned()),
+            denied: None,
         },
     };
     Some(daemon)

@@ -240,6 +240,20 @@ fn is_stats_uptime_row(line: &str) -> bool {
     })
 }
 
+/// `Denials:     0 (0/sec)           0 (0/sec)          1230 (0/sec)` → 1230: the Total Stats
+/// column, counted since the ISV server started (Recent and Todays restart more often).
+pub(super) fn denials_total(line: &str) -> Option<u64> {
+    let rest = line.strip_prefix("Denials:")?;
+    let counts: Vec<&str> = rest
+        .split_whitespace()
+        .filter(|w| !w.starts_with('('))
+        .collect();
+    match counts.as_slice() {
+        [_, _, total] => total.parse().ok(),
+        _ => None,
+    }
+}
+
 /// `Messages:    1462 (1/sec)           64739 (0/sec)          316966 (0/sec)`.
 fn is_stats_counter_row(line: &str) -> bool {
     let Some((label, rest)) = line.split_once(':') else {

@@ -55,6 +55,8 @@ struct Parser<'a, 'c> {
     /// The ISV of the current pool or usage section (`None` before any header, as in output
     /// whose head was cut off).
     isv: Option<&'a str>,
+    /// The ISV whose server status block (and statistics) the lines are in.
+    isv_status: Option<&'a str>,
     pending: Option<PendingPool<'a>>,
     /// (ISV, product) → index in `report.features`.
     feature_index: HashMap<(Option<&'a str>, &'a str), usize>,
@@ -67,6 +69,7 @@ impl<'a, 'c> Parser<'a, 'c> {
             report: StatusReport::empty(FORMAT),
             section: Section::Top,
             isv: None,
+            isv_status: None,
             pending: None,
             feature_index: HashMap::new(),
         }
@@ -124,6 +127,10 @@ impl<'a, 'c> Parser<'a, 'c> {
             self.daemon(row.name).status = status;
             return true;
         }
+        if let (Some(isv), Some(total)) = (self.isv_status, lines::denials_total(line)) {
+            self.daemon(isv).denied = Some(total);
+            return true;
+        }
         if let Some(usage) = usage::usage_line(line) {
             self.session(usage);
             return true;
@@ -144,6 +151,7 @@ impl<'a, 'c> Parser<'a, 'c> {
     }
 
     fn status_header(&mut self, header: StatusHeader<'a>) {
+        self.isv_status = (header.kind == HeaderKind::IsvServer).then_some(header.name);
         match header.kind {
             HeaderKind::RlmServer => {
                 let node = self.rlm_node();
@@ -222,6 +230,7 @@ impl<'a, 'c> Parser<'a, 'c> {
                     status: UpDown::Up,
                     version: None,
                     error: None,
+                    denied: None,
                 });
                 daemons.len() - 1
             }
