@@ -501,7 +501,7 @@ function loadDenials(panel, id) {
         const rows = await getJson(`${api}/denial-counts?${cq}`);
         if (asked !== countsAsked) return;
         if (!rows.length) tableMessage(t, "No denials in this selection.");
-        else t.tBodies[0].innerHTML = rows.map((r) => `<tr><td><button type="button" class="linkish" data-pick="${by}" data-value="${esc(r.name)}" title="Show only ${esc(r.name)}">${esc(r.name)}</button></td><td class="n">${r.true_denials}</td><td class="n">${r.denials}</td><td class="n">${by === "feature" ? r.users : r.features}</td>${timeCell(r.last_at)}</tr>`).join("");
+        else t.tBodies[0].innerHTML = rows.map((r) => `<tr><td>${r.name === "" ? '<span class="reason">(not named: counted by the license server)</span>' : `<button type="button" class="linkish" data-pick="${by}" data-value="${esc(r.name)}" title="Show only ${esc(r.name)}">${esc(r.name)}</button>`}</td><td class="n">${r.true_denials}</td><td class="n">${r.denials}</td><td class="n">${by === "feature" ? r.users : r.features}</td>${timeCell(r.last_at)}</tr>`).join("");
         showLocalTimes(t);
       } catch (e) {
         if (asked === countsAsked) tableMessage(t, `Cannot load the counts: ${e.message}`, "error");
