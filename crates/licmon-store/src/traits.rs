@@ -214,6 +214,19 @@ pub trait EventLog: Send + Sync {
     ) -> StoreResult<()>;
     /// Newest first.
     async fn recent_events(&self, limit: u32) -> StoreResult<Vec<LoggedEvent>>;
+    /// The events `query` selects, newest first (time, then id: pages never overlap).
+    async fn events(&self, query: &EventQuery) -> StoreResult<Vec<LoggedEvent>>;
+    /// Every category logged so far, by name.
+    async fn event_categories(&self) -> StoreResult<Vec<String>>;
+}
+
+/// A page of the event log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventQuery {
+    pub category: Option<String>,
+    pub server_id: Option<ServerId>,
+    pub limit: u32,
+    pub offset: u32,
 }
 
 /// Every role: what the server and the CLI hold.

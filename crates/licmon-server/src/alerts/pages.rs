@@ -67,13 +67,7 @@ async fn admin_view(
     message: Option<String>,
     error: Option<String>,
 ) -> Result<Response, ApiError> {
-    let servers: Vec<(i64, String)> = state
-        .store
-        .list_servers()
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect();
+    let servers = crate::pages::server_names(state).await?;
     let name_of = |id: Option<i64>| match id {
         None => "all servers".to_string(),
         Some(id) => servers

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use licmon_core::snapshot::Snapshot;
 use licmon_core::{DataSource, ServerId};
 use licmon_store::{
-    FeatureChange, Granularity, LoggedEvent, SessionQuery, SessionRecord, UsagePoint,
+    EventQuery, FeatureChange, Granularity, LoggedEvent, SessionQuery, SessionRecord, UsagePoint,
 };
 use serde::Deserialize;
 
@@ -194,23 +194,11 @@ pub async fn events(
     State(state): State<AppState>,
     Query(p): Query<EventParams>,
 ) -> Result<Json<Vec<LoggedEvent>>, ApiError> {
-    let limit = p.limit.unwrap_or(200).min(10_000) as usize;
-    let filtered = p.category.is_some() || p.server_id.is_some();
-    // Filters look further back than one page; the log is read newest first.
-    let fetch = if filtered {
-        10_000
-    } else {
-        (limit + p.offset as usize).min(20_000) as u32
+    let query = EventQuery {
+        category: p.category,
+        server_id: p.server_id,
+        limit: p.limit.unwrap_or(200).min(10_000),
+        offset: p.offset,
     };
-    let events = state
-        .store
-        .recent_events(fetch)
-        .await?
-        .into_iter()
-        .filter(|e| p.category.as_ref().is_none_or(|c| *c == e.category))
-        .filter(|e| p.server_id.is_none_or(|id| e.server_id == Some(id)))
-        .skip(p.offset as usize)
-        .take(limit)
-        .collect();
-    Ok(Json(events))
+    Ok(Json(state.store.events(&query).await?))
 }

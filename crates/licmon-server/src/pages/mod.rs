@@ -78,6 +78,20 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
+/// (id, name) of every license server, in the store's order: for server pickers and for
+/// naming the servers rows refer to.
+pub(crate) async fn server_names(
+    state: &AppState,
+) -> Result<Vec<(licmon_core::ServerId, String)>, StoreError> {
+    Ok(state
+        .store
+        .list_servers()
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect())
+}
+
 fn asset(body: &'static str, content_type: &'static str) -> Response {
     (
         [

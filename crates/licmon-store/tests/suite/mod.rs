@@ -37,7 +37,7 @@ macro_rules! backend_tests {
             delete_removes_history, sessions_open_and_close_with_snapshots, failed_poll_closes_nothing,
             identical_checkouts_are_distinct_sessions, change_points_and_rollups,
             statuses_from_stored_facts, capacity_by_creation_order, import_outcome_round_trips,
-            event_log_newest_first, session_filters_and_paging, unicode_and_sql_metacharacters_survive);
+            event_log_newest_first, event_log_filters_and_pages, session_filters_and_paging, unicode_and_sql_metacharacters_survive);
         $crate::backend_tests!(@cases $open;
             preferences_hide_and_show_per_user, session_totals_per_user_and_host);
         $crate::backend_tests!(@cases $open;
@@ -608,6 +608,51 @@ pub async fn event_log_newest_first(store: &SqlStore) {
     assert_eq!(events[0].server_id, Some(1));
     assert_eq!(events[1].at, t(0));
     assert_eq!(store.recent_events(1).await.unwrap().len(), 1);
+}
+
+pub async fn event_log_filters_and_pages(store: &SqlStore) {
+    // Five events at the same second (ids decide), of two categories and two servers.
+    for (server, category, message) in [
+        (None, "auth", "a1"),
+        (Some(1), "poll", "p1"),
+        (Some(2), "poll", "p2"),
+        (Some(1), "import", "i1"),
+        (Some(1), "poll", "p3"),
+    ] {
+        store
+            .log_event(t(0), server, category, message)
+            .await
+            .unwrap();
+    }
+    let messages = |q: EventQuery| async move {
+        let events = store.events(&q).await.unwrap();
+        events.into_iter().map(|e| e.message).collect::<Vec<_>>()
+    };
+    let all = |offset| EventQuery {
+        limit: 2,
+        offset,
+        ..EventQuery::default()
+    };
+    assert_eq!(messages(all(0)).await, ["p3", "i1"]);
+    assert_eq!(messages(all(2)).await, ["p2", "p1"]);
+    assert_eq!(messages(all(4)).await, ["a1"]);
+    let polls_of_1 = EventQuery {
+        category: Some("poll".into()),
+        server_id: Some(1),
+        limit: 10,
+        offset: 0,
+    };
+    assert_eq!(messages(polls_of_1).await, ["p3", "p1"]);
+    let server_2 = EventQuery {
+        server_id: Some(2),
+        limit: 10,
+        ..EventQuery::default()
+    };
+    assert_eq!(messages(server_2).await, ["p2"]);
+    assert_eq!(
+        store.event_categories().await.unwrap(),
+        ["auth", "import", "poll"]
+    );
 }
 
 pub async fn session_filters_and_paging(store: &SqlStore) {
