@@ -148,6 +148,81 @@ async fn upload_list_denials_and_errors() {
         .json();
     assert!(one.to_string().contains("core.gz line 1"), "{one}");
 
+    // The server page's Imports tab lists the three runs, newest first: the failed one with
+    // its reason, the unnamed upload that added nothing, the first with its counts (start,
+    // 2 OUT, 2 DENIED, 1 IN: 6 events; the padding lines are not events, none skipped).
+    let page = s.get(&format!("/servers/{id}"), &auth).await;
+    assert_eq!(page.status, 200);
+    let tab = page
+        .body
+        .split("id=\"panel-imports\"")
+        .nth(1)
+        .unwrap_or_default();
+    let tab = tab.split("</section>").next().unwrap_or_default();
+    let cells: Vec<Vec<String>> = tab
+        .split("<tr>")
+        .skip(2)
+        .map(|row| {
+            row.split("<td")
+                .skip(1)
+                .map(|cell| {
+                    let text = cell.split_once('>').map_or("", |(_, t)| t);
+                    let mut plain = String::new();
+                    let mut in_tag = false;
+                    for c in text.split("</td>").next().unwrap_or_default().chars() {
+                        match c {
+                            '<' => in_tag = true,
+                            '>' => in_tag = false,
+                            c if !in_tag => plain.push(c),
+                            _ => {}
+                        }
+                    }
+                    plain
+                })
+                .skip(1)
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        cells,
+        [
+            [
+                "core.gz",
+                "flexnet-debuglog",
+                "api",
+                "failure",
+                "0",
+                "0",
+                "0",
+                "0",
+                "core.gz line 1: binary data (a NUL byte); this is not a flexnet-debuglog log file"
+            ],
+            [
+                "upload",
+                "flexnet-debuglog",
+                "api",
+                "success",
+                "0",
+                "0",
+                "0",
+                "0",
+                ""
+            ],
+            [
+                "lmgrd.log",
+                "flexnet-debuglog",
+                "api",
+                "success",
+                "6",
+                "2",
+                "2",
+                "0",
+                ""
+            ],
+        ],
+        "{tab}"
+    );
+
     // Wrong format asked for: 422 too; an unknown format name: 400.
     let r = upload(
         format!("/api/v1/license-servers/{id}/imports?format=csv&filename=x.log"),

@@ -9,6 +9,7 @@ mod events;
 mod preferences;
 mod reports;
 mod server;
+mod server_imports;
 mod server_tabs;
 mod viewer;
 

@@ -9,6 +9,7 @@ use licmon_core::ServerId;
 use licmon_core::snapshot::{Checkout, DaemonState, NodeState, Snapshot};
 use licmon_store::SessionQuery;
 
+use super::server_imports::{ImportRow, imports_of};
 use super::server_tabs::{Tab, no_live_data, tabs};
 use super::{PageError, PageResult, Row, UtilisationCell, overviews, render, row};
 use crate::AppState;
@@ -64,6 +65,7 @@ struct ServerPage {
     borrowed: Vec<BorrowRow>,
     expiring: Vec<ExpiryRow>,
     agents: Vec<AgentRow>,
+    imports: Vec<ImportRow>,
     /// Whether the page offers a log upload (import supported and switched on).
     can_import: bool,
 }
@@ -126,6 +128,11 @@ pub(super) async fn server_page(
         _ => configured_nodes(&o.server),
     };
     let agents = agents_of(&state, id, now).await?;
+    let imports = if o.server.kind.supports(licmon_core::DataSource::Import) {
+        imports_of(&state, id).await?
+    } else {
+        Vec::new()
+    };
     // Without live data, a history that ended days ago opens on its last week, not on an
     // empty last day.
     let history_until = match no_live {
@@ -160,6 +167,7 @@ pub(super) async fn server_page(
             .map(|s| expiring(s, now))
             .unwrap_or_default(),
         agents,
+        imports,
         can_import: o.server.kind.supports(licmon_core::DataSource::Import)
             && o.server.data_sources.import,
     }))

@@ -47,6 +47,13 @@ pub fn tabs(server: &LicenseServer) -> Vec<Tab> {
     let denials = (!on(server, DataSource::Remote) && !on(server, DataSource::Import)).then(|| {
         "No denial data: neither Remote nor Import is available for this server".to_string()
     });
+    // Past imports stay readable after Import is switched off, like history.
+    let imports = (!server.kind.supports(DataSource::Import)).then(|| {
+        format!(
+            "{} servers take no log imports (Import is N/A)",
+            server.kind.display_name()
+        )
+    });
     let agents = (!on(server, DataSource::EndUser)).then(|| {
         if server.kind.supports(DataSource::EndUser) {
             "End User monitoring is switched off for this server".to_string()
@@ -97,6 +104,11 @@ pub fn tabs(server: &LicenseServer) -> Vec<Tab> {
             id: "expiring",
             label: "Expiring",
             unavailable: live,
+        },
+        Tab {
+            id: "imports",
+            label: "Imports",
+            unavailable: imports,
         },
         Tab {
             id: "agents",
@@ -156,8 +168,16 @@ mod tests {
     }
 
     #[test]
-    fn agent_apps_have_no_live_or_denial_tabs() {
+    fn agent_apps_have_no_live_denial_or_import_tabs() {
         let s = server("agent-apps", None, None);
-        assert_eq!(crossed(&s), ["current", "denials", "borrowed", "expiring"]);
+        assert_eq!(
+            crossed(&s),
+            ["current", "denials", "borrowed", "expiring", "imports"]
+        );
+        let imports = tabs(&s).into_iter().find(|t| t.id == "imports").unwrap();
+        assert_eq!(
+            imports.unavailable.as_deref(),
+            Some("Agent applications servers take no log imports (Import is N/A)")
+        );
     }
 }
