@@ -1,5 +1,6 @@
 //! The feature usage report over HTTP: exact rows from real polls, the range and server
-//! filters, permissions, CSV, and the Reports page with its form errors.
+//! filters, permissions, CSV, the Reports page with its form errors; change points; and what
+//! agents report in use now.
 
 mod auth_harness;
 
@@ -293,6 +294,106 @@ async fn change_points_are_the_finest_history() {
             &token,
             "GET",
             "/api/v1/license-servers/999/usage-changes",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    s.stop().await;
+}
+
+/// What agents report in use now for a FlexNet server, over the API and on the Agents tab.
+#[tokio::test]
+async fn agents_in_use_now_longest_idle_first() {
+    use licmon_store::{
+        AgentAppUsage, AgentIdentity, AgentReportBatch, AgentServerReport, AgentStore,
+    };
+    let s = start().await;
+    let token = s.admin_token().await;
+    let mut settings = input("ansys", "flexnet", "1055@lic1");
+    settings.data_sources.end_user = true;
+    let ansys = s.store.create_server(&settings, at(0, 0)).await.unwrap();
+    let now = Utc::now();
+    let report = |agent: &str, user: &str, idle_secs: u64| AgentReportBatch {
+        agent: AgentIdentity {
+            agent_id: agent.into(),
+            host: format!("{agent}.example.org"),
+            user: "root".into(),
+            version: "0.1.0".into(),
+            token_id: None,
+        },
+        received_at: now,
+        error: None,
+        reports: vec![AgentServerReport {
+            server_id: ansys.id,
+            mark_remote_sessions: true,
+            apps: vec![AgentAppUsage {
+                feature: "solver".into(),
+                executable: "fluent".into(),
+                user: user.into(),
+                instances: 1,
+                started_at: now - chrono::Duration::hours(2),
+                idle_secs,
+            }],
+        }],
+    };
+    let reports = [report("ws-1", "ana", 30), report("ws-2", "bo", 4000)];
+    s.store.record_agent_reports(&reports).await.unwrap();
+    let path = format!("/api/v1/license-servers/{}/agent-usage", ansys.id);
+    let r = s.with_token(&token, "GET", &path, None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let rows = r.json();
+    let got: Vec<(Value, Value, Value, Value)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["user"].clone(),
+                r["host"].clone(),
+                r["executable"].clone(),
+                r["idle_secs"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                json!("bo"),
+                json!("ws-2.example.org"),
+                json!("fluent"),
+                json!(4000)
+            ),
+            (
+                json!("ana"),
+                json!("ws-1.example.org"),
+                json!("fluent"),
+                json!(30)
+            ),
+        ]
+    );
+    let page = s
+        .get(
+            &format!("/servers/{}", ansys.id),
+            &[("X-Auth-Token", &token)],
+        )
+        .await;
+    let tab = page
+        .body
+        .split("id=\"agent-usage-table\"")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        tab.contains("<span class=\"badge warn\">1 h 6 min</span>"),
+        "{}",
+        page.body
+    );
+    assert!(tab.contains(">30 s<"), "{tab}");
+    let r = s
+        .with_token(
+            &token,
+            "GET",
+            "/api/v1/license-servers/999/agent-usage",
             None,
         )
         .await;

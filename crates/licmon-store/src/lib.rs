@@ -13,6 +13,7 @@ mod alerts;
 mod auth;
 mod copy_text;
 mod counted_denials;
+mod current_agent_usage;
 mod denials;
 mod error;
 mod events;
@@ -48,6 +49,7 @@ pub use auth::{
     ApiToken, AuthStore, FailedLogins, LoginAttempt, LoginSession, NewUser, Role, TokenScope, User,
     UserId,
 };
+pub use current_agent_usage::{AgentUsage, CurrentAgentUsage};
 pub use denials::{DenialCount, DenialFilter, DenialGroup, DenialQuery, DenialRecord};
 pub use error::{StoreError, StoreResult};
 pub use imports::{

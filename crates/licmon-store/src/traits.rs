@@ -239,6 +239,7 @@ pub trait Store:
     + crate::imports::ImportStore
     + crate::preferences::PreferenceStore
     + crate::session_totals::SessionTotals
+    + crate::current_agent_usage::CurrentAgentUsage
     + crate::leases::LeaseStore
     + crate::agents::AgentStore
     + crate::alerts::AlertStore

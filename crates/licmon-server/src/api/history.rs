@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::{ApiError, AppState};
 
-async fn server_or_404(
+pub(super) async fn server_or_404(
     state: &AppState,
     id: ServerId,
 ) -> Result<licmon_core::LicenseServer, ApiError> {

@@ -2,6 +2,7 @@
 
 mod accounts;
 pub mod agent;
+mod agent_usage;
 mod body;
 pub mod capacity;
 pub mod cluster;
@@ -38,6 +39,10 @@ pub fn routes() -> Router<AppState> {
         .route("/license-servers/{id}/verify", post(servers::verify))
         .route("/license-servers/{id}/usage", get(history::current_usage))
         .route("/license-servers/{id}/sessions", get(history::sessions))
+        .route(
+            "/license-servers/{id}/agent-usage",
+            get(agent_usage::agent_usage),
+        )
         .route(
             "/license-servers/{id}/usage-history",
             get(history::usage_history),

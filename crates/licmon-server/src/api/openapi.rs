@@ -7,7 +7,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    accounts, agent, capacity, cluster, denials, history, imports, reports, servers, totals,
+    accounts, agent, agent_usage, capacity, cluster, denials, history, imports, reports, servers,
+    totals,
 };
 use crate::alerts::api as alerts;
 
@@ -22,6 +23,7 @@ use crate::alerts::api as alerts;
     paths(
         servers::list, servers::get_one, servers::create, servers::replace, servers::delete,
         servers::verify, history::current_usage, history::sessions, history::usage_history, history::usage_changes,
+        agent_usage::agent_usage,
         history::events, accounts::me, accounts::list_users, accounts::get_user,
         accounts::create_user, accounts::update_user, accounts::delete_user,
         accounts::list_tokens, accounts::create_token, accounts::revoke_token,

@@ -65,6 +65,8 @@ struct ServerPage {
     borrowed: Vec<BorrowRow>,
     expiring: Vec<ExpiryRow>,
     agents: Vec<AgentRow>,
+    /// What the agents report now (the Agents tab), longest idle first.
+    agent_usage: Vec<AgentUsageRow>,
     imports: Vec<ImportRow>,
     /// Whether the page offers a log upload (import supported and switched on).
     can_import: bool,
@@ -79,6 +81,47 @@ struct AgentRow {
     last_seen: String,
     age_class: &'static str,
     last_error: String,
+}
+
+/// One application in use on an agent's host (the Agents tab).
+struct AgentUsageRow {
+    usage: licmon_store::AgentUsage,
+    started_at: String,
+    reported_at: String,
+    /// "3 h 20 min", "45 s".
+    idle: String,
+    /// Idle for a quarter of an hour or more: a seat worth reclaiming.
+    long_idle: bool,
+}
+
+/// Idle seconds as a person reads them.
+fn idle_text(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 => format!("{} min", secs / 60),
+        _ => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
+    }
+}
+
+async fn agent_usage_of(
+    state: &AppState,
+    id: ServerId,
+    now: DateTime<Utc>,
+) -> Result<Vec<AgentUsageRow>, PageError> {
+    let since = now - state.status.agent_window;
+    Ok(state
+        .store
+        .current_agent_usage(id, since)
+        .await?
+        .into_iter()
+        .map(|usage| AgentUsageRow {
+            started_at: usage.started_at.to_rfc3339(),
+            reported_at: usage.reported_at.to_rfc3339(),
+            idle: idle_text(usage.idle_secs),
+            long_idle: usage.idle_secs >= 900,
+            usage,
+        })
+        .collect())
 }
 
 async fn agents_of(
@@ -128,6 +171,7 @@ pub(super) async fn server_page(
         _ => configured_nodes(&o.server),
     };
     let agents = agents_of(&state, id, now).await?;
+    let agent_usage = agent_usage_of(&state, id, now).await?;
     let imports = if o.server.kind.supports(licmon_core::DataSource::Import) {
         imports_of(&state, id).await?
     } else {
@@ -167,6 +211,7 @@ pub(super) async fn server_page(
             .map(|s| expiring(s, now))
             .unwrap_or_default(),
         agents,
+        agent_usage,
         imports,
         can_import: o.server.kind.supports(licmon_core::DataSource::Import)
             && o.server.data_sources.import,

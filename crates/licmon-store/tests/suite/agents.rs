@@ -18,7 +18,8 @@ macro_rules! agents_backend_tests {
             a_second_refresh_within_the_gap_does_nothing,
             reports_mark_matching_remote_sessions_idle_or_active, a_batch_of_many_agents_in_one_call,
             a_report_replaces_the_agents_earlier_usage,
-            deleting_a_server_or_agent_removes_its_agent_rows);
+            deleting_a_server_or_agent_removes_its_agent_rows,
+            current_agent_usage_lists_the_latest_reports_longest_idle_first);
     };
     (@cases $open:path; $($case:ident),* $(,)?) => {
         $(
@@ -427,6 +428,63 @@ pub async fn reports_mark_matching_remote_sessions_idle_or_active(store: &SqlSto
     assert_eq!((a.idle_secs, a.active), (Some(0), Some(true)));
     // No agent-made sessions for a network license manager's server.
     assert!(open.iter().all(|x| x.source == "remote"));
+}
+
+pub async fn current_agent_usage_lists_the_latest_reports_longest_idle_first(store: &SqlStore) {
+    let s = store
+        .create_server(&settings("flex", "1@h"), t(0))
+        .await
+        .unwrap()
+        .id;
+    let reports = [
+        batch(
+            "ws-1",
+            10,
+            s,
+            true,
+            vec![app("solver", "alice", 2, -60, 900)],
+        ),
+        batch("ws-2", 20, s, true, vec![app("solver", "bob", 1, -30, 5)]),
+        // Reported long before the window: no longer current.
+        batch("ws-3", -600, s, true, vec![app("solver", "cy", 1, -900, 0)]),
+    ];
+    store.record_agent_reports(&reports).await.unwrap();
+    let rows = store.current_agent_usage(s, t(-120)).await.unwrap();
+    let got: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            let (agent, host, user) = (r.agent_id.as_str(), r.host.as_str(), r.user.as_str());
+            (
+                agent,
+                host,
+                user,
+                r.feature.as_str(),
+                r.instances,
+                r.idle_secs,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("ws-1", "ws-1.example.org", "alice", "solver", 2, 900),
+            ("ws-2", "ws-2.example.org", "bob", "solver", 1, 5),
+        ]
+    );
+    assert_eq!((rows[0].started_at, rows[0].reported_at), (t(-60), t(10)));
+    // Another server's usage is its own.
+    let other = store
+        .create_server(&settings("other", "2@h"), t(0))
+        .await
+        .unwrap()
+        .id;
+    assert!(
+        store
+            .current_agent_usage(other, t(-120))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn a_batch_of_many_agents_in_one_call(store: &SqlStore) {
