@@ -320,6 +320,17 @@ function tableMessage(table, text, cls = "empty") {
 
 const PAGE = 50;
 
+// End-user agents report, per open session, whether the application used CPU time since their
+// last scan (`active`) and for how long it has not (`idle_secs`); null when no agent reported.
+// Idle seat holders are the ones an administrator reclaims licenses from.
+function agentActivity(s) {
+  if (s.active === true) return ' <span class="tag" title="An end-user agent saw the application use CPU time">active</span>';
+  if (s.active === false && s.idle_secs != null) {
+    return ` <span class="tag idle" title="An end-user agent reports the application idle">idle ${duration(s.idle_secs * 1000)}</span>`;
+  }
+  return "";
+}
+
 function loadSessions(panel, id) {
   const form = panel.querySelector("[data-sessions-form]");
   const table = panel.querySelector("table");
@@ -343,7 +354,7 @@ function loadSessions(panel, id) {
       else table.tBodies[0].innerHTML = page.map((s) => {
         const end = s.ended_at ? new Date(s.ended_at) : new Date();
         const ms = end - new Date(s.started_at);
-        return `<tr><td>${esc(s.feature)}${s.borrowed ? ' <span class="tag">borrowed</span>' : ""}</td><td>${esc(s.user)}</td><td>${esc(s.host)}</td><td>${esc(s.ip)}</td><td class="n">${s.count}</td>${timeCell(s.started_at)}${s.ended_at ? timeCell(s.ended_at) : '<td data-sort="~" data-csv=""><span class="badge ok">open</span></td>'}<td class="n" data-sort="${ms}">${duration(ms)}</td><td>${esc(s.source)}</td></tr>`;
+        return `<tr><td>${esc(s.feature)}${s.borrowed ? ' <span class="tag">borrowed</span>' : ""}${agentActivity(s)}</td><td>${esc(s.user)}</td><td>${esc(s.host)}</td><td>${esc(s.ip)}</td><td class="n">${s.count}</td>${timeCell(s.started_at)}${s.ended_at ? timeCell(s.ended_at) : '<td data-sort="~" data-csv=""><span class="badge ok">open</span></td>'}<td class="n" data-sort="${ms}">${duration(ms)}</td><td>${esc(s.source)}</td></tr>`;
       }).join("");
       label.textContent = page.length ? `Sessions ${offset + 1}–${offset + page.length}` : "";
       panel.querySelector('[data-page="prev"]').disabled = offset === 0;
