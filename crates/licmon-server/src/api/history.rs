@@ -114,11 +114,7 @@ pub async fn usage_history(
     Query(p): Query<HistoryParams>,
 ) -> Result<Json<Vec<UsagePoint>>, ApiError> {
     server_or_404(&state, id).await?;
-    let to = p.to.unwrap_or_else(|| state.clock.now());
-    let from = p.from.unwrap_or(to - Duration::days(1));
-    if from >= to {
-        return Err(ApiError::BadRequest("`from` must be before `to`".into()));
-    }
+    let (from, to) = super::requested_range(p.from, p.to, state.clock.now(), Duration::days(1))?;
     // The granularity the range needs, unless the caller chose one.
     let granularity = p.granularity.unwrap_or(if to - from > Duration::days(3) {
         Granularity::Day
@@ -157,11 +153,7 @@ pub async fn usage_changes(
     Query(p): Query<ChangeParams>,
 ) -> Result<Json<Vec<FeatureChange>>, ApiError> {
     server_or_404(&state, id).await?;
-    let to = p.to.unwrap_or_else(|| state.clock.now());
-    let from = p.from.unwrap_or(to - Duration::days(1));
-    if from >= to {
-        return Err(ApiError::BadRequest("`from` must be before `to`".into()));
-    }
+    let (from, to) = super::requested_range(p.from, p.to, state.clock.now(), Duration::days(1))?;
     if to - from > Duration::days(MAX_CHANGE_DAYS) {
         return Err(ApiError::BadRequest(format!(
             "at most {MAX_CHANGE_DAYS} days of change points at once; usage-history covers longer ranges"

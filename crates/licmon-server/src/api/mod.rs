@@ -22,6 +22,24 @@ use axum::routing::{get, post};
 
 use crate::AppState;
 
+/// The range `[from, to)` a request asks for: `to` defaults to `now`, `from` to `span` before
+/// `to`; a range that is empty or backwards is a 400.
+pub(crate) fn requested_range(
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    to: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+    span: chrono::Duration,
+) -> Result<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>), crate::ApiError> {
+    let to = to.unwrap_or(now);
+    let from = from.unwrap_or(to - span);
+    if from >= to {
+        return Err(crate::ApiError::BadRequest(
+            "`from` must be before `to`".into(),
+        ));
+    }
+    Ok((from, to))
+}
+
 /// `/api/v1` with CSV for every list (see `csv.rs`).
 pub fn routes_with_csv() -> Router<AppState> {
     routes().layer(axum::middleware::from_fn(csv::negotiate))

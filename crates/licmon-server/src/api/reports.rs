@@ -39,11 +39,7 @@ pub async fn feature_usage(
     Query(p): Query<FeatureUsageParams>,
 ) -> Result<Json<Vec<FeatureUsageRow>>, ApiError> {
     let now = state.clock.now();
-    let to = p.to.unwrap_or(now);
-    let from = p.from.unwrap_or(to - Duration::days(30));
-    if from >= to {
-        return Err(ApiError::BadRequest("`from` must be before `to`".into()));
-    }
+    let (from, to) = super::requested_range(p.from, p.to, now, Duration::days(30))?;
     let mut servers: Vec<_> = state
         .store
         .list_servers()

@@ -107,18 +107,9 @@ async fn totals(
     Query(p): Query<RangeParams>,
     by: TotalsBy,
 ) -> Result<Json<Vec<SessionTotal>>, ApiError> {
-    state.store.get_server(id).await.map_err(|e| match e {
-        licmon_store::StoreError::NotFound => {
-            ApiError::NotFound(format!("no license server with id {id}"))
-        }
-        other => other.into(),
-    })?;
+    super::history::server_or_404(&state, id).await?;
     let now = state.clock.now();
-    let to = p.to.unwrap_or(now);
-    let from = p.from.unwrap_or(to - Duration::days(30));
-    if from >= to {
-        return Err(ApiError::BadRequest("`from` must be before `to`".into()));
-    }
+    let (from, to) = super::requested_range(p.from, p.to, now, Duration::days(30))?;
     Ok(Json(
         state.store.session_totals(id, by, from, to, now).await?,
     ))

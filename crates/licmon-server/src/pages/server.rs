@@ -171,7 +171,14 @@ pub(super) async fn server_page(
         _ => configured_nodes(&o.server),
     };
     let agents = agents_of(&state, id, now).await?;
-    let agent_usage = agent_usage_of(&state, id, now).await?;
+    // Read only where the Agents tab is open to it (End User on).
+    let end_user =
+        o.server.kind.supports(licmon_core::DataSource::EndUser) && o.server.data_sources.end_user;
+    let agent_usage = if end_user {
+        agent_usage_of(&state, id, now).await?
+    } else {
+        Vec::new()
+    };
     let imports = if o.server.kind.supports(licmon_core::DataSource::Import) {
         imports_of(&state, id).await?
     } else {
